@@ -1,0 +1,59 @@
+"""Request dependencies: settings, a session per request, the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
+
+from touchpoints.api.listing import ListParams, list_params
+from touchpoints.auth.permissions import Principal
+from touchpoints.auth.service import principal_for_token
+from touchpoints.config import Settings
+from touchpoints.errors import Unauthenticated
+
+_bearer = HTTPBearer(
+    auto_error=False, description="An API token from `touchpoints tokens create`."
+)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """Return the settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Open a session for the request; commit when the route succeeded, else roll back."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": the commit happens before the answer is sent, so a failed commit is an error.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Authenticate the bearer API token and return the caller."""
+    if credentials is None:
+        raise Unauthenticated("send an API token as `Authorization: Bearer <token>`")
+    return principal_for_token(db_session=session, plaintext=credentials.credentials)
+
+
+ActorDep = Annotated[Principal, Depends(get_principal)]
+ListParamsDep = Annotated[ListParams, Depends(list_params)]

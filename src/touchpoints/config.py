@@ -1,0 +1,99 @@
+"""One settings object for the whole platform, read from the environment or a `.env` file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "touchpoints-development-secret-change-me"
+PLACEHOLDER_SECRETS = frozenset({DEVELOPMENT_SECRET, "changethis", "secret", "change-me", ""})
+
+
+class Environment(StrEnum):
+    """Where the platform runs; production refuses unsafe defaults."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Configuration of a Touchpoints installation (environment variables `TOUCHPOINTS_*`)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TOUCHPOINTS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="development, test or production; production refuses placeholder secrets.",
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for the SQLite store, analytics files and uploads.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the operational store. Empty means the embedded SQLite file "
+            "`<data_dir>/touchpoints.db`. PostgreSQL: `postgresql+psycopg://user@host/db`."
+        ),
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SECRET),
+        description="Key that signs sessions and tokens; must be set outside development.",
+    )
+    database_echo: bool = Field(default=False, description="Log every SQL statement.")
+    database_pool_size: int = Field(default=10, ge=1, description="PostgreSQL pool size.")
+    api_page_size_max: int = Field(
+        default=500, ge=1, description="Largest page a list endpoint returns."
+    )
+    api_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body the API accepts."
+    )
+    idempotency_ttl_hours: int = Field(
+        default=48, ge=1, description="How long a stored Idempotency-Key answer is replayed."
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks for jobs."
+    )
+    worker_lease_seconds: int = Field(
+        default=300, ge=5, description="A running job not finished after this is retried."
+    )
+    embedded_worker: bool = Field(
+        default=True,
+        description="Run one in-process worker inside `touchpoints serve` (the SQLite default).",
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Self:
+        secret = self.secret_key.get_secret_value()
+        if self.environment is Environment.PRODUCTION and (
+            secret in PLACEHOLDER_SECRETS or len(secret) < 32
+        ):
+            raise ValueError(
+                "TOUCHPOINTS_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Return the database URL, defaulting to the SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'touchpoints.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the operational store is the embedded SQLite file."""
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Customers: identities, attributes, consent and segments."""

@@ -1,0 +1,1 @@
+"""Operational store: engine and session factories, declarative base, migrations."""

@@ -1,0 +1,1 @@
+"""Feedback items (X-data): survey responses, reviews, posts, transcripts, emails."""

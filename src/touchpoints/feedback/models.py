@@ -1,0 +1,49 @@
+"""Feedback item table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from touchpoints.db.base import Base, IdMixin, WorkspaceMixin, utcnow
+
+
+class FeedbackItem(IdMixin, WorkspaceMixin, Base):
+    """Anything a customer said, solicited or not, with its scores per metric."""
+
+    __tablename__ = "feedback_items"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "source", "source_ref"),
+        Index("ix_feedback_items_workspace_occurred", "workspace_id", "occurred_at"),
+        Index("ix_feedback_items_workspace_touchpoint", "workspace_id", "touchpoint_id"),
+        Index("ix_feedback_items_workspace_customer", "workspace_id", "customer_id"),
+        Index("ix_feedback_items_workspace_org_unit", "workspace_id", "org_unit_id"),
+    )
+
+    solicited: Mapped[bool] = mapped_column()
+    source: Mapped[str] = mapped_column(String(64))
+    source_ref: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    touchpoint_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("touchpoints.id", ondelete="SET NULL")
+    )
+    customer_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("customers.id", ondelete="SET NULL")
+    )
+    org_unit_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("org_units.id", ondelete="SET NULL")
+    )
+    occurred_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    title: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(35))
+    nps: Mapped[int | None] = mapped_column(SmallInteger)
+    csat: Mapped[int | None] = mapped_column(SmallInteger)
+    ces: Mapped[int | None] = mapped_column(SmallInteger)
+    rating: Mapped[float | None] = mapped_column(Float)
+    rating_scale: Mapped[int | None] = mapped_column(SmallInteger)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)

@@ -1,0 +1,1 @@
+"""Durable jobs: the outbox table, its worker loop and handler registry."""

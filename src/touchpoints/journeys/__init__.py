@@ -1,0 +1,1 @@
+"""Journeys, their ordered stages, and the touchpoints where customers meet the brand."""

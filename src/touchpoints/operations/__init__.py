@@ -1,0 +1,1 @@
+"""Operational data (O-data): orders, subscriptions, churn, support contacts, digital, external."""

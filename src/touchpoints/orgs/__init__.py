@@ -1,0 +1,1 @@
+"""Workspaces (tenants) and the org-unit hierarchy that scopes data."""
