@@ -49,9 +49,6 @@ class Settings(BaseSettings):
     )
     database_echo: bool = Field(default=False, description="Log every SQL statement.")
     database_pool_size: int = Field(default=10, ge=1, description="PostgreSQL pool size.")
-    api_page_size_max: int = Field(
-        default=500, ge=1, description="Largest page a list endpoint returns."
-    )
     api_max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body the API accepts."
     )
@@ -77,7 +74,8 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "TOUCHPOINTS_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                "in production; make one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return self
 

@@ -15,9 +15,7 @@ from touchpoints.auth.service import principal_for_token
 from touchpoints.config import Settings
 from touchpoints.errors import Unauthenticated
 
-_bearer = HTTPBearer(
-    auto_error=False, description="An API token from `touchpoints tokens create`."
-)
+_bearer = HTTPBearer(auto_error=False, description="An API token from `touchpoints tokens create`.")
 
 
 def get_settings_dep(request: Request) -> Settings:

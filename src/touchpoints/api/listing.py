@@ -42,7 +42,9 @@ def list_params(
     offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
     sort: Annotated[
         str | None,
-        Query(description="Comma-separated fields; a leading '-' sorts descending: `-occurred_at`."),
+        Query(
+            description="Comma-separated fields; a leading '-' sorts descending: `-occurred_at`."
+        ),
     ] = None,
     filter_: Annotated[
         list[str] | None,
@@ -64,8 +66,9 @@ Column = InstrumentedAttribute[Any] | ColumnElement[Any]
 
 
 def _coerce(column: Column, raw: str, field_name: str) -> Any:
+    column_type = getattr(column.type, "impl", column.type)  # see through TypeDecorators
     try:
-        python_type = column.type.python_type
+        python_type = column_type.python_type
     except NotImplementedError:
         return raw
     try:
@@ -125,7 +128,9 @@ def apply_filters(
                 "filter", f"unknown field {name!r}; filterable: {', '.join(sorted(fields))}"
             )
         if op not in OPERATORS:
-            raise InvalidInput("filter", f"unknown operator {op!r}; use one of {', '.join(OPERATORS)}")
+            raise InvalidInput(
+                "filter", f"unknown operator {op!r}; use one of {', '.join(OPERATORS)}"
+            )
         statement = statement.where(_condition(fields[name], op, raw, name))
     return statement
 

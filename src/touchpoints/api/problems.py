@@ -18,7 +18,11 @@ logger = logging.getLogger(__name__)
 
 
 def problem_response(
-    status: int, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """Build a problem+json answer; `errors` lists each offending field with its reason."""
@@ -62,7 +66,10 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     return problem_response(
-        exc.status_code, _title(exc.status_code), str(exc.detail), headers=exc.headers
+        exc.status_code,
+        _title(exc.status_code),
+        str(exc.detail),
+        headers=dict(exc.headers) if exc.headers else None,
     )
 
 

@@ -185,3 +185,15 @@ def _org_unit_path(db_session: Session, org_unit_id: str | None) -> str | None:
         return None
     unit = db_session.get(OrgUnit, org_unit_id)
     return unit.path if unit is not None else None
+
+
+def is_member(*, db_session: Session, workspace_id: str, user_id: str) -> bool:
+    """Tell whether the user belongs to the workspace."""
+    return (
+        db_session.scalar(
+            select(Membership.id).where(
+                Membership.workspace_id == workspace_id, Membership.user_id == user_id
+            )
+        )
+        is not None
+    )

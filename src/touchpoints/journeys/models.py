@@ -71,3 +71,6 @@ class Touchpoint(IdMixin, TimestampMixin, WorkspaceMixin, Base):
     channel: Mapped[str] = mapped_column(String(20))
     owner_department: Mapped[str] = mapped_column(String(80))
     controllable: Mapped[bool] = mapped_column(default=True)
+
+    # Lets a touchpoint show its stage name and journey without another query per row.
+    stage: Mapped[JourneyStage | None] = relationship(lazy="selectin")

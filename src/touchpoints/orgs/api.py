@@ -31,7 +31,9 @@ def read_workspace(workspace_id: str, session: SessionDep, actor: ActorDep) -> W
 
 
 @router.get("/org-units", response_model=Page[OrgUnitRead], summary="List org units")
-def list_org_units(session: SessionDep, actor: ActorDep, params: ListParamsDep) -> Page[OrgUnitRead]:
+def list_org_units(
+    session: SessionDep, actor: ActorDep, params: ListParamsDep
+) -> Page[OrgUnitRead]:
     """List org units; filterable and sortable by code, name, kind, parent_id, created_at."""
     items, total = service.list_org_units(db_session=session, actor=actor, params=params)
     return Page(
@@ -42,7 +44,9 @@ def list_org_units(session: SessionDep, actor: ActorDep, params: ListParamsDep) 
     )
 
 
-@router.post("/org-units", response_model=OrgUnitRead, status_code=201, summary="Create an org unit")
+@router.post(
+    "/org-units", response_model=OrgUnitRead, status_code=201, summary="Create an org unit"
+)
 def create_org_unit(
     body: OrgUnitCreate, session: SessionDep, actor: ActorDep, write: WriteRequestDep
 ) -> JSONResponse:

@@ -117,7 +117,9 @@ def get_org_unit(*, db_session: Session, actor: Principal, org_unit_id: str) -> 
     return unit
 
 
-def create_org_unit(*, db_session: Session, actor: Principal, org_unit_in: OrgUnitCreate) -> OrgUnit:
+def create_org_unit(
+    *, db_session: Session, actor: Principal, org_unit_in: OrgUnitCreate
+) -> OrgUnit:
     """Add an org unit to the caller's workspace."""
     require(actor, Permission.WORKSPACE_MANAGE)
     return build_org_unit(

@@ -1,0 +1,74 @@
+"""`touchpoints serve` and `touchpoints worker`: run the API and the job workers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from touchpoints.cli.common import DataDirOption, console, load_settings
+from touchpoints.config import Settings
+from touchpoints.db import migrate
+from touchpoints.db.engine import engine_from_settings
+
+HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option(help="Port to listen on.")]
+
+
+def prepare_store(settings: Settings) -> None:
+    """Create the data directory and bring the store to the newest schema."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = engine_from_settings(settings)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def run_server(settings: Settings, *, host: str, port: int, worker: bool) -> None:
+    """Serve the API (and, on request, one in-process job worker) until interrupted."""
+    from touchpoints.api.app import create_app
+
+    app = create_app(settings, run_worker=worker)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def serve_command(
+    data_dir: DataDirOption = None,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run one job worker inside the server (default: on for SQLite, off for "
+            "PostgreSQL, where `touchpoints worker` processes run separately).",
+        ),
+    ] = None,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Apply migrations before serving.")
+    ] = True,
+) -> None:
+    """Serve the REST API (docs at /docs) on http://HOST:PORT."""
+    settings = load_settings(data_dir)
+    if migrate_first:
+        prepare_store(settings)
+    in_process = settings.is_sqlite and settings.embedded_worker if worker is None else worker
+    console.print(f"Touchpoints API on [bold]http://{host}:{port}[/] (docs: /docs)")
+    run_server(settings, host=host, port=port, worker=in_process)
+
+
+def worker_command(
+    data_dir: DataDirOption = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Process what is due now, then exit.")
+    ] = False,
+) -> None:
+    """Process background jobs (retries with backoff; dead letters stay visible in /jobs)."""
+    from touchpoints.jobs.worker import run_worker
+
+    settings = load_settings(data_dir)
+    processed = run_worker(settings, once=once)
+    if once:
+        console.print(f"processed {processed} job(s)")
