@@ -152,10 +152,20 @@ def settings(tmp_path: Path, store: Store) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def shared_app() -> FastAPI:
+    """One app for the whole run (building one takes about a second); tests rebind its state."""
+    return create_app(Settings(environment="test"), session_factory=sessionmaker())  # type: ignore[arg-type]
+
+
 @pytest.fixture
-def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
-    """The API app bound to the rolled-back test transaction."""
-    return create_app(settings, session_factory=session_factory)
+def app(
+    shared_app: FastAPI, settings: Settings, session_factory: sessionmaker[Session]
+) -> FastAPI:
+    """The API app bound to this test's settings and rolled-back transaction."""
+    shared_app.state.settings = settings
+    shared_app.state.session_factory = session_factory
+    return shared_app
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -15,7 +16,15 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from touchpoints.errors import InvalidInput
 
 ItemT = TypeVar("ItemT")
-OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "isnull")
+COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+OPERATORS = (*COMPARISONS, "in", "contains", "isnull")
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -96,16 +105,8 @@ def _condition(column: Column, op: str, raw: str, name: str) -> ColumnElement[bo
         return column.in_([_coerce(column, part, name) for part in raw.split("|")])
     if op == "contains":
         return column.contains(raw, autoescape=True)
-    value = _coerce(column, raw, name)
-    comparisons: dict[str, ColumnElement[bool]] = {
-        "eq": column == value,
-        "ne": column != value,
-        "lt": column < value,
-        "lte": column <= value,
-        "gt": column > value,
-        "gte": column >= value,
-    }
-    return comparisons[op]
+    comparison: ColumnElement[bool] = COMPARISONS[op](column, _coerce(column, raw, name))
+    return comparison
 
 
 def _coerce_bool(raw: str, name: str) -> bool:
