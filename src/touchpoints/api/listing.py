@@ -149,7 +149,9 @@ def apply_sort(
             raise InvalidInput(
                 "sort", f"unknown field {name!r}; sortable: {', '.join(sorted(fields))}"
             )
-        order.append(fields[name].desc() if descending else fields[name].asc())
+        # NULLS LAST both ways: SQLite and PostgreSQL disagree on the default.
+        column = fields[name]
+        order.append((column.desc() if descending else column.asc()).nulls_last())
     if "id" in fields:
         order.append(fields["id"].asc())
     return statement.order_by(*order)

@@ -1,5 +1,97 @@
-"""Routes of this domain (being written)."""
+"""Routes for feedback items (X-data)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from touchpoints.api.deps import ActorDep, ListParamsDep, SessionDep
+from touchpoints.api.listing import Page
+from touchpoints.api.writes import WriteRequestDep, respond
+from touchpoints.feedback import service
+from touchpoints.feedback.schemas import FeedbackItemCreate, FeedbackItemRead, FeedbackItemUpdate
+
+router = APIRouter(tags=["feedback"])
+
+SearchQuery = Annotated[
+    str | None,
+    Query(
+        max_length=service.MAX_QUERY_CHARS,
+        description="Case-insensitive words to find in the title or text.",
+    ),
+]
+
+
+@router.get("/feedback", response_model=Page[FeedbackItemRead], summary="List feedback")
+def list_feedback(
+    session: SessionDep, actor: ActorDep, params: ListParamsDep, q: SearchQuery = None
+) -> Page[FeedbackItemRead]:
+    """List feedback items, newest first; members limited to an org unit see only theirs.
+
+    Filter and sort by solicited, source, source_ref, channel, touchpoint_id, customer_id,
+    org_unit_id, occurred_at, received_at, language, title, nps, csat, ces and rating, for
+    example `filter=occurred_at:gte:2024-01-01T00:00:00Z&filter=nps:lte:6`.
+    """
+    items, total = service.list_feedback(db_session=session, actor=actor, params=params, q=q)
+    return Page(
+        items=[FeedbackItemRead.model_validate(item) for item in items],
+        total=total,
+        limit=params.limit,
+        offset=params.offset,
+    )
+
+
+@router.post(
+    "/feedback", response_model=FeedbackItemRead, status_code=201, summary="Add a feedback item"
+)
+def create_feedback(
+    body: FeedbackItemCreate, session: SessionDep, actor: ActorDep, write: WriteRequestDep
+) -> JSONResponse:
+    """Store a survey answer, review, post, transcript or email a customer sent.
+
+    It needs text, at least one score, or both. A second item with the same `source` and
+    `source_ref` is refused (409); retry with an `Idempotency-Key` to be safe.
+    """
+    return respond(
+        write,
+        db_session=session,
+        actor=actor,
+        status_code=201,
+        write=lambda: FeedbackItemRead.model_validate(
+            service.create_feedback(db_session=session, actor=actor, feedback_in=body)
+        ),
+    )
+
+
+@router.get(
+    "/feedback/{feedback_id}", response_model=FeedbackItemRead, summary="Read a feedback item"
+)
+def read_feedback(feedback_id: str, session: SessionDep, actor: ActorDep) -> FeedbackItemRead:
+    """Return one feedback item with its scores."""
+    item = service.get_feedback(db_session=session, actor=actor, feedback_id=feedback_id)
+    return FeedbackItemRead.model_validate(item)
+
+
+@router.patch(
+    "/feedback/{feedback_id}", response_model=FeedbackItemRead, summary="Update a feedback item"
+)
+def update_feedback(
+    feedback_id: str, body: FeedbackItemUpdate, session: SessionDep, actor: ActorDep
+) -> FeedbackItemRead:
+    """Relink a feedback item or change its title, language or metadata.
+
+    Text and scores are what the customer said and cannot be changed.
+    """
+    item = service.update_feedback(
+        db_session=session, actor=actor, feedback_id=feedback_id, feedback_in=body
+    )
+    return FeedbackItemRead.model_validate(item)
+
+
+@router.delete("/feedback/{feedback_id}", status_code=204, summary="Delete a feedback item")
+def delete_feedback(feedback_id: str, session: SessionDep, actor: ActorDep) -> Response:
+    """Delete a feedback item for good."""
+    service.delete_feedback(db_session=session, actor=actor, feedback_id=feedback_id)
+    return Response(status_code=204)
