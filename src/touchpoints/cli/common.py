@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -52,12 +52,12 @@ def print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print an error a user can act on and stop with a non-zero exit code."""
     err_console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
 
 
-def report_error(exc: TouchpointsError) -> typer.Exit:
+def report_error(exc: TouchpointsError) -> NoReturn:
     """Turn a platform error into a clear message and exit code 1."""
-    return fail(exc.detail)
+    fail(exc.detail)

@@ -6,7 +6,14 @@ import dataclasses
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from touchpoints.auth.passwords import MIN_PASSWORD_LENGTH
@@ -91,7 +98,7 @@ def _build_with_progress(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, disable=quiet) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -168,4 +175,4 @@ def _create_workspace_with_admin(
             )
             return {"id": ws.id, "slug": ws.slug, "admin": member.user.email}
     except TouchpointsError as exc:
-        raise report_error(exc) from exc
+        report_error(exc)

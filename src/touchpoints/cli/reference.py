@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer.main
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def _walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
     found = [(path, command)]
-    if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            found += _walk(command.commands[name], [*path, name])
+    for name in sorted(getattr(command, "commands", {})):
+        found += _walk(command.commands[name], [*path, name])
     return found
 
 
-def _option_row(param: click.Parameter) -> str:
-    names = " / ".join(param.opts + param.secondary_opts)
-    help_text = getattr(param, "help", None) or ""
+def _option_row(param: Any) -> str:
+    names = " / ".join([*param.opts, *param.secondary_opts])
+    help_text = (getattr(param, "help", None) or "").strip()
+    choices = getattr(param.type, "choices", None)
+    if choices:
+        help_text += f" One of: {', '.join(str(c) for c in choices)}."
     default = param.default
-    shown = "" if default in (None, False, ()) or callable(default) else f" (default: `{default}`)"
-    if isinstance(param.type, click.Choice):
-        help_text += f" One of: {', '.join(str(c) for c in param.type.choices)}."
-    return f"| `{names}` | {help_text.strip()}{shown} |"
+    if default not in (None, False, ()) and not callable(default):
+        help_text += f" Default: `{getattr(default, 'value', default)}`."
+    return f"| `{names}` | {help_text.strip()} |"
 
 
 def render_cli_reference() -> str:
@@ -32,21 +34,18 @@ def render_cli_reference() -> str:
     lines = [
         "# CLI reference",
         "",
-        "Generated from the commands by `touchpoints.cli.reference` (a test keeps it current).",
-        "Every command that prints data accepts `--json`; every command that opens the store",
-        "accepts `--data-dir` (or `TOUCHPOINTS_DATA_DIR`).",
+        "Generated from the commands by `python -m touchpoints.cli.reference > docs/cli.md`",
+        "(a test fails when it is stale). Every command that prints data accepts `--json`;",
+        "every command that opens the store accepts `--data-dir` (or `TOUCHPOINTS_DATA_DIR`).",
+        "From a checkout, `./run COMMAND` is the same as `touchpoints COMMAND`.",
     ]
-    for path, command in _walk(root, ["touchpoints"]):
-        if path == ["touchpoints"]:
-            continue
+    for path, command in _walk(root, ["touchpoints"])[1:]:
         lines += ["", f"## `{' '.join(path)}`", "", (command.help or "").strip()]
-        arguments = [p for p in command.params if isinstance(p, click.Argument)]
+        arguments = [p for p in command.params if p.param_type_name == "argument"]
         if arguments:
-            lines += [
-                "",
-                "Arguments: " + ", ".join(f"`{a.name.upper()}`" for a in arguments if a.name),
-            ]
-        options = [p for p in command.params if isinstance(p, click.Option) and p.opts]
+            names = ", ".join(f"`{a.name.upper()}`" for a in arguments)
+            lines += ["", f"Arguments: {names}"]
+        options = [p for p in command.params if p.param_type_name == "option"]
         if options:
             lines += ["", "| option | meaning |", "|---|---|", *map(_option_row, options)]
     return "\n".join(lines) + "\n"

@@ -84,7 +84,7 @@ def create_command(
                 "org_unit_id": unit_id,
             }
     except TouchpointsError as exc:
-        raise report_error(exc) from exc
+        report_error(exc)
     if as_json:
         print_json(row)
     else:
@@ -122,10 +122,10 @@ def list_command(
     table = Table("email", "name", "role", "scope", "active")
     for row in rows:
         table.add_row(
-            row["email"],
-            row["display_name"],
-            row["role"],
-            row["org_unit_id"] or "all",
+            str(row["email"]),
+            str(row["display_name"]),
+            str(row["role"]),
+            str(row["org_unit_id"] or "all"),
             "yes" if row["is_active"] else "no",
         )
     console.print(table)

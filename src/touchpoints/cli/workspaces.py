@@ -64,7 +64,9 @@ def list_command(data_dir: DataDirOption = None, as_json: JsonOption = False) ->
         return
     table = Table("slug", "name", "id", "created")
     for row in rows:
-        table.add_row(row["slug"], row["name"], row["id"], f"{row['created_at']:%Y-%m-%d}")
+        table.add_row(
+            str(row["slug"]), str(row["name"]), str(row["id"]), f"{row['created_at']:%Y-%m-%d}"
+        )
     console.print(table)
 
 
@@ -82,7 +84,7 @@ def create_command(
             workspace = create_workspace(db_session=session, slug=slug, name=name)
             row = {"id": workspace.id, "slug": workspace.slug, "name": workspace.name}
     except TouchpointsError as exc:
-        raise report_error(exc) from exc
+        report_error(exc)
     if as_json:
         print_json(row)
     else:
