@@ -37,6 +37,7 @@ class Permission(StrEnum):
     EVENTS_READ = "events:read"
     EVENTS_WRITE = "events:write"
     JOBS_READ = "jobs:read"
+    JOBS_MANAGE = "jobs:manage"
 
 
 _READ_ALL = {

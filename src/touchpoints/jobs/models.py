@@ -25,7 +25,10 @@ class Job(IdMixin, TimestampMixin, Base):
     """Follow-up work written in the same transaction as the data it is about."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_claim", "status", "run_at"),)
+    __table_args__ = (
+        Index("ix_jobs_claim", "status", "run_at"),
+        Index("ix_jobs_status_finished", "status", "finished_at"),
+    )
 
     workspace_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
