@@ -90,7 +90,9 @@ def _create_schema(engine: Engine) -> None:
 
 
 @pytest.fixture(scope="session", params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
     """A migrated database of each kind, shared by the whole run."""
     if request.param == "postgres":
         yield from _postgres_store()
@@ -159,9 +161,7 @@ def shared_app() -> FastAPI:
 
 
 @pytest.fixture
-def app(
-    shared_app: FastAPI, settings: Settings, session_factory: sessionmaker[Session]
-) -> FastAPI:
+def app(shared_app: FastAPI, settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
     """The API app bound to this test's settings and rolled-back transaction."""
     shared_app.state.settings = settings
     shared_app.state.session_factory = session_factory
@@ -216,6 +216,26 @@ def make_caller(app: FastAPI, db_session: Session) -> Iterator[MakeCaller]:
     yield build
     for http in clients:
         http.close()
+
+
+@pytest.fixture
+def committed_admin(
+    shared_app: FastAPI, committed_factory: sessionmaker[Session], settings: Settings
+) -> Iterator[Caller]:
+    """An admin of a committed workspace, calling the app with sessions that really commit."""
+    from tests.factories.orgs import make_member_with_token, make_workspace
+
+    with committed_factory() as session:
+        workspace_id = make_workspace(session).id
+        principal, token = make_member_with_token(
+            session, workspace_id=workspace_id, role=Role.ADMIN
+        )
+        session.commit()
+    shared_app.state.settings = settings
+    shared_app.state.session_factory = committed_factory
+    with TestClient(shared_app, raise_server_exceptions=False) as http:
+        http.headers["Authorization"] = f"Bearer {token}"
+        yield Caller(principal=principal, token=token, http=http)
 
 
 @pytest.fixture

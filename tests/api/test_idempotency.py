@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -16,9 +17,12 @@ from touchpoints.orgs.models import OrgUnit
 
 
 def _count_units(db_session: Session, workspace_id: str) -> int:
-    return db_session.scalar(
-        select(func.count()).select_from(OrgUnit).where(OrgUnit.workspace_id == workspace_id)
-    ) or 0
+    return (
+        db_session.scalar(
+            select(func.count()).select_from(OrgUnit).where(OrgUnit.workspace_id == workspace_id)
+        )
+        or 0
+    )
 
 
 def test_retry_replays_first_answer(admin: Caller, db_session: Session) -> None:
@@ -75,3 +79,32 @@ def test_expired_keys_are_pruned_and_reusable(admin: Caller, db_session: Session
     record.expires_at = utcnow() - timedelta(seconds=1)
     db_session.commit()
     assert prune_expired(db_session=db_session) == 1
+
+
+def test_concurrent_retries_write_once(committed_admin: Caller) -> None:
+    """Two clients racing with the same key: one write, the same answer for both."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    app = committed_admin.http.app
+    headers = {
+        "Authorization": f"Bearer {committed_admin.token}",
+        "Idempotency-Key": "race-1",
+    }
+
+    def post(_: int) -> tuple[int, str]:
+        with TestClient(app) as http:  # type: ignore[arg-type]
+            response = http.post(
+                "/api/v1/org-units", json={"code": "race", "name": "Race"}, headers=headers
+            )
+            return response.status_code, response.text
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(post, range(4)))
+    assert {status for status, _ in results} <= {201, 409}, results
+    created = [json.loads(text) for status, text in results if status == 201]
+    assert created, results
+    assert all(answer == created[0] for answer in created), "a replay is the first answer"
+    listing = committed_admin.http.get("/api/v1/org-units").json()
+    assert listing["total"] == 1

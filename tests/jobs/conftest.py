@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import Caller
-from tests.factories.orgs import make_member_with_token, make_workspace
-from touchpoints.api.app import create_app
-from touchpoints.auth.permissions import Role
 from touchpoints.config import Settings
 from touchpoints.db.base import utcnow
 from touchpoints.jobs.registry import JobRegistry
@@ -67,20 +62,3 @@ def make_worker(
         return Worker(committed_factory, settings, registry, worker_id, **options)  # type: ignore[arg-type]
 
     return build
-
-
-@pytest.fixture
-def committed_admin(
-    committed_factory: sessionmaker[Session], settings: Settings
-) -> Iterator[Caller]:
-    """An admin of a committed workspace, calling an app whose sessions really commit."""
-    with committed_factory() as session:
-        workspace_id = make_workspace(session).id
-        principal, token = make_member_with_token(
-            session, workspace_id=workspace_id, role=Role.ADMIN
-        )
-        session.commit()
-    app = create_app(settings, session_factory=committed_factory)
-    with TestClient(app, raise_server_exceptions=False) as http:
-        http.headers["Authorization"] = f"Bearer {token}"
-        yield Caller(principal=principal, token=token, http=http)
