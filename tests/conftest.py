@@ -38,6 +38,19 @@ class Store:
     engine: Engine
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run tests marked `postgres` or `sqlite` only on that store (deselected, not skipped)."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        kind = callspec.params.get("store") if callspec else None
+        wanted = {m.name for m in item.iter_markers() if m.name in STORES}
+        (drop if kind and wanted and kind not in wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def _postgres_url() -> str:
     return os.environ.get("TOUCHPOINTS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 

@@ -41,8 +41,7 @@ def test_two_workers_run_every_job_exactly_once(
     registry: JobRegistry,
     make_worker: MakeWorker,
 ) -> None:
-    if store.kind != "postgres":
-        pytest.skip("concurrent workers claim with SKIP LOCKED on PostgreSQL")
+    assert store.kind == "postgres"
     lock = threading.Lock()
     runs: list[tuple[str, str]] = []
 
