@@ -40,11 +40,13 @@ class UserUpdate(BaseModel):
     is_active: bool | None = None
 
 
-class UserRead(UserBase):
+class UserRead(BaseModel):
     """A member of the workspace as the API shows it."""
 
     model_config = ConfigDict(from_attributes=True)
 
+    email: str
+    display_name: str
     id: str
     role: Role
     org_unit_id: str | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from touchpoints.auth.passwords import hash_password
 from touchpoints.auth.permissions import Permission, Principal, Role, require
 from touchpoints.auth.tokens import TOKEN_PREFIX, generate_token, hash_token
 from touchpoints.db.base import utcnow
-from touchpoints.errors import Conflict, NotFound, Unauthenticated
+from touchpoints.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from touchpoints.orgs.models import OrgUnit
 
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -25,6 +26,15 @@ class Member:
 
     user: User
     membership: Membership
+
+
+def normalize_user_email(email: str) -> str:
+    """Return the email stripped and lowercased, refusing one that is not a valid address."""
+    try:
+        checked = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput("email", f"{email!r} is not a valid email address: {exc}") from exc
+    return checked.normalized.lower()
 
 
 def get_user_by_email(*, db_session: Session, email: str) -> User | None:
@@ -45,9 +55,10 @@ def create_member(
     """Add a user to a workspace, creating the user when the email is new."""
     if org_unit_id is not None:
         _get_org_unit(db_session=db_session, workspace_id=workspace_id, org_unit_id=org_unit_id)
+    email = normalize_user_email(email)
     user = get_user_by_email(db_session=db_session, email=email)
     if user is None:
-        user = User(email=email.strip().lower(), display_name=display_name)
+        user = User(email=email, display_name=display_name)
         db_session.add(user)
     if password is not None:
         user.password_hash = hash_password(password)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import typer.main
@@ -17,9 +18,9 @@ def _walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
 def _option_row(param: Any) -> str:
     names = " / ".join([*param.opts, *param.secondary_opts])
     help_text = (getattr(param, "help", None) or "").strip()
-    choices = getattr(param.type, "choices", None)
-    if choices:
-        help_text += f" One of: {', '.join(str(c) for c in choices)}."
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        help_text += f" One of: {', '.join(str(member.value) for member in annotation)}."
     default = param.default
     if default not in (None, False, ()) and not callable(default):
         help_text += f" Default: `{getattr(default, 'value', default)}`."
