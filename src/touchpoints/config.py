@@ -61,6 +61,40 @@ class Settings(BaseSettings):
     worker_lease_seconds: int = Field(
         default=300, ge=5, description="A running job not finished after this is retried."
     )
+    session_max_age_hours: int = Field(
+        default=12, ge=1, description="A web sign-in lasts this long, then asks again."
+    )
+    session_idle_minutes: int = Field(
+        default=120, ge=5, description="A web session unused for this long is signed out."
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Send cookies over HTTPS only; empty means on in production, off otherwise.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords in a row before an account is locked."
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, description="How long a locked account stays locked."
+    )
+    login_rate_per_minute: int = Field(
+        default=10, ge=1, description="Sign-in attempts allowed per minute from one address."
+    )
+    password_reset_minutes: int = Field(
+        default=30, ge=5, description="How long a password-reset link works."
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Address users reach the web app at; used in links sent by email.",
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for outgoing email.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str | None = Field(default=None, description="SMTP user, if it needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade SMTP with STARTTLS.")
+    mail_from: str = Field(
+        default="Touchpoints <touchpoints@localhost>", description="Sender of outgoing email."
+    )
     embedded_worker: bool = Field(
         default=True,
         description="Run one in-process worker inside `touchpoints serve` (the SQLite default).",
@@ -85,6 +119,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'touchpoints.db').resolve()}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Tell whether cookies carry the Secure flag."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.environment is Environment.PRODUCTION
 
     @property
     def is_sqlite(self) -> bool:

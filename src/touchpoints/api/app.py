@@ -44,6 +44,7 @@ def create_app(
     *,
     session_factory: sessionmaker[Session] | None = None,
     run_worker: bool = False,
+    with_web: bool = True,
 ) -> FastAPI:
     """Build the ASGI app; tests pass their own settings and session factory."""
     settings = settings or get_settings()
@@ -89,6 +90,10 @@ def create_app(
         api.include_router(importlib.import_module(module_name).router)
     app.include_router(api)
     app.include_router(_system_router())
+    if with_web:
+        from touchpoints.web.app import install_web
+
+        install_web(app)
     return app
 
 

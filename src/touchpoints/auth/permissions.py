@@ -38,6 +38,7 @@ class Permission(StrEnum):
     EVENTS_WRITE = "events:write"
     JOBS_READ = "jobs:read"
     JOBS_MANAGE = "jobs:manage"
+    AUDIT_READ = "audit:read"
 
 
 _READ_ALL = {

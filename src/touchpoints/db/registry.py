@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "touchpoints.operations.models",
     "touchpoints.jobs.models",
     "touchpoints.idempotency.models",
+    "touchpoints.audit.models",
 )
 
 

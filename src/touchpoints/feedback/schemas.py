@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -18,56 +15,19 @@ from pydantic import (
 )
 
 from touchpoints.journeys.models import Channel
+from touchpoints.signals.schemas import (
+    LinkId,
+    Metadata,
+    OccurredAt,
+    SourceName,
+    SourceRef,
+    row_values,
+)
 
 MAX_TEXT_CHARS = 100_000
-MAX_METADATA_JSON_CHARS = 64_000
-FUTURE_TOLERANCE = timedelta(days=1)
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 SCORE_COLUMNS = ("nps", "csat", "ces", "rating", "rating_scale")
 
-
-def check_occurred_at(value: datetime) -> datetime:
-    """Refuse a time more than a day ahead (clock or unit mistakes); return it in UTC."""
-    if value - datetime.now(UTC) > FUTURE_TOLERANCE:
-        raise ValueError("lies more than one day in the future; check the timezone and date")
-    return value.astimezone(UTC)
-
-
-def check_metadata(value: dict[str, Any]) -> dict[str, Any]:
-    """Refuse metadata documents too large to keep beside each row."""
-    if len(json.dumps(value, default=str)) > MAX_METADATA_JSON_CHARS:
-        raise ValueError(f"takes at most {MAX_METADATA_JSON_CHARS} characters as JSON")
-    return value
-
-
-OccurredAt = Annotated[
-    AwareDatetime,
-    AfterValidator(check_occurred_at),
-    Field(description="When it happened, with a timezone (`2024-05-01T09:30:00+02:00`)."),
-]
-Metadata = Annotated[
-    dict[str, Any],
-    AfterValidator(check_metadata),
-    Field(description="Free-form JSON kept with the item (ids, tags from the source system)."),
-]
-SourceName = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
-        description="Where it came from, lowercase: `survey`, `app_store`, `twitter`, `api`.",
-    ),
-]
-SourceRef = Annotated[
-    str | None,
-    Field(
-        min_length=1,
-        max_length=200,
-        description="Its id in the source system; unique per workspace and source.",
-    ),
-]
-LinkId = Annotated[str | None, Field(min_length=1, max_length=32)]
 Language = Annotated[
     str | None,
     Field(
@@ -169,13 +129,10 @@ class FeedbackItemRead(FeedbackItemBase):
     @model_validator(mode="before")
     @classmethod
     def _from_row(cls, data: Any) -> Any:
-        # The ORM keeps scores in columns and names the JSON column `metadata_`
-        # (`metadata` is SQLAlchemy's table registry).
+        # The ORM keeps scores in columns.
         if isinstance(data, dict):
             return data
-        fields = set(FeedbackItemBase.model_fields) - {"metadata"} | {"id", "received_at"}
-        values = {name: getattr(data, name) for name in fields}
         scores = {name: getattr(data, name) for name in SCORE_COLUMNS}
         if scores["rating_scale"] is None:
             del scores["rating_scale"]
-        return values | {"scores": scores, "metadata": data.metadata_}
+        return row_values(data, FeedbackItemBase) | {"scores": scores}

@@ -4,71 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from touchpoints.api.listing import ListParams, paginate
-from touchpoints.auth.permissions import (
-    Permission,
-    Principal,
-    ensure_org_unit_in_scope,
-    require,
-    scope_condition,
-)
-from touchpoints.customers.models import Customer
-from touchpoints.errors import Conflict, InvalidInput, NotFound
+from touchpoints.auth.permissions import Permission, Principal, require
+from touchpoints.errors import InvalidInput, NotFound
 from touchpoints.feedback.models import FeedbackItem
 from touchpoints.feedback.schemas import FeedbackItemCreate, FeedbackItemUpdate
-from touchpoints.journeys.models import Touchpoint
-from touchpoints.orgs.models import OrgUnit
+from touchpoints.signals.service import LINK_FIELDS, check_links, ensure_new_source_ref, visible
 
 MAX_QUERY_CHARS = 200
-LINK_FIELDS = ("touchpoint_id", "customer_id", "org_unit_id")
-
-
-def check_links(db_session: Session, actor: Principal, links: dict[str, Any]) -> None:
-    """Refuse touchpoint, customer or org-unit ids that the caller's workspace lacks.
-
-    Only the link fields present in `links` are checked. A caller limited to an org unit
-    must place the data inside their subtree.
-    """
-    models: dict[str, type[Touchpoint] | type[Customer]] = {
-        "touchpoint_id": Touchpoint,
-        "customer_id": Customer,
-    }
-    for field, model in models.items():
-        linked_id = links.get(field)
-        if linked_id is not None and not _exists(db_session, actor, model, linked_id):
-            label = field.removesuffix("_id")
-            raise InvalidInput(field, f"no {label} {linked_id} in this workspace")
-    if "org_unit_id" in links:
-        _check_org_unit(db_session, actor, links.get("org_unit_id"))
-
-
-def _exists(
-    db_session: Session, actor: Principal, model: type[Touchpoint] | type[Customer], row_id: str
-) -> bool:
-    statement = select(model.id).where(model.id == row_id, model.workspace_id == actor.workspace_id)
-    return db_session.scalar(statement) is not None
-
-
-def _check_org_unit(db_session: Session, actor: Principal, org_unit_id: str | None) -> None:
-    if org_unit_id is None:
-        if actor.is_scoped:
-            raise InvalidInput("org_unit_id", "required: you may only write data of your org units")
-        return
-    path = db_session.scalar(
-        select(OrgUnit.path).where(
-            OrgUnit.id == org_unit_id, OrgUnit.workspace_id == actor.workspace_id
-        )
-    )
-    try:
-        if path is None:
-            raise NotFound(org_unit_id)
-        ensure_org_unit_in_scope(actor, path)
-    except NotFound as exc:
-        # One message whether it is missing or outside the scope: nothing leaks.
-        raise InvalidInput("org_unit_id", f"no org unit {org_unit_id} in your scope") from exc
 
 
 def feedback_fields() -> dict[str, Any]:
@@ -93,18 +39,12 @@ def feedback_fields() -> dict[str, Any]:
     }
 
 
-def _visible(actor: Principal) -> Select[FeedbackItem]:
-    statement = select(FeedbackItem).where(FeedbackItem.workspace_id == actor.workspace_id)
-    in_scope = scope_condition(actor, FeedbackItem.org_unit_id)
-    return statement if in_scope is None else statement.where(in_scope)
-
-
 def list_feedback(
     *, db_session: Session, actor: Principal, params: ListParams, q: str | None = None
 ) -> tuple[list[FeedbackItem], int]:
     """List the feedback the caller can see, newest first; `q` searches title and text."""
     require(actor, Permission.FEEDBACK_READ)
-    statement = _visible(actor)
+    statement = visible(actor, FeedbackItem)
     if q is not None and q.strip():
         if len(q) > MAX_QUERY_CHARS:
             raise InvalidInput("q", f"search at most {MAX_QUERY_CHARS} characters")
@@ -122,29 +62,10 @@ def list_feedback(
 def get_feedback(*, db_session: Session, actor: Principal, feedback_id: str) -> FeedbackItem:
     """Return one feedback item in the caller's workspace and scope."""
     require(actor, Permission.FEEDBACK_READ)
-    item = db_session.scalar(_visible(actor).where(FeedbackItem.id == feedback_id))
+    item = db_session.scalar(visible(actor, FeedbackItem).where(FeedbackItem.id == feedback_id))
     if item is None:
         raise NotFound(f"feedback item {feedback_id} not found")
     return item
-
-
-def _ensure_new_source_ref(
-    db_session: Session, actor: Principal, source: str, source_ref: str | None
-) -> None:
-    if source_ref is None:
-        return
-    existing = db_session.scalar(
-        select(FeedbackItem.id).where(
-            FeedbackItem.workspace_id == actor.workspace_id,
-            FeedbackItem.source == source,
-            FeedbackItem.source_ref == source_ref,
-        )
-    )
-    if existing is not None:
-        raise Conflict(
-            f"feedback from {source!r} with source_ref {source_ref!r} is already stored "
-            f"as {existing}"
-        )
 
 
 def create_feedback(
@@ -153,7 +74,9 @@ def create_feedback(
     """Store a feedback item after checking its links and that it is not a duplicate."""
     require(actor, Permission.FEEDBACK_WRITE)
     check_links(db_session, actor, feedback_in.model_dump(include=set(LINK_FIELDS)))
-    _ensure_new_source_ref(db_session, actor, feedback_in.source, feedback_in.source_ref)
+    ensure_new_source_ref(
+        db_session, actor, FeedbackItem, feedback_in.source, feedback_in.source_ref, "feedback"
+    )
     values = feedback_in.model_dump(exclude={"scores", "metadata"})
     scores = feedback_in.scores.columns() if feedback_in.scores is not None else {}
     item = FeedbackItem(

@@ -14,8 +14,15 @@ from pydantic import (
     model_validator,
 )
 
-from touchpoints.feedback.schemas import LinkId, Metadata, OccurredAt, SourceName, SourceRef
 from touchpoints.operations.models import EventType
+from touchpoints.signals.schemas import (
+    LinkId,
+    Metadata,
+    OccurredAt,
+    SourceName,
+    SourceRef,
+    row_values,
+)
 
 # Money changes hands in these events, so an amount means nothing without its currency.
 PRICED_TYPES = frozenset({EventType.ORDER, EventType.SUBSCRIPTION})
@@ -140,8 +147,6 @@ class OperationalEventRead(OperationalEventBase):
     @model_validator(mode="before")
     @classmethod
     def _from_row(cls, data: Any) -> Any:
-        # The ORM names the JSON column `metadata_` (`metadata` is SQLAlchemy's table registry).
         if isinstance(data, dict):
             return data
-        fields = set(OperationalEventBase.model_fields) - {"metadata"} | {"id", "received_at"}
-        return {name: getattr(data, name) for name in fields} | {"metadata": data.metadata_}
+        return row_values(data, OperationalEventBase)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from touchpoints.api.listing import ListParams, paginate
-from touchpoints.auth.permissions import Permission, Principal, require, scope_condition
-from touchpoints.errors import Conflict, InvalidInput, NotFound
-from touchpoints.feedback.service import LINK_FIELDS, check_links
+from touchpoints.auth.permissions import Permission, Principal, require
+from touchpoints.errors import InvalidInput, NotFound
 from touchpoints.operations.models import OperationalEvent
 from touchpoints.operations.schemas import (
     OperationalEventCreate,
     OperationalEventUpdate,
     currency_problem,
 )
+from touchpoints.signals.service import LINK_FIELDS, check_links, ensure_new_source_ref, visible
 
 
 def event_fields() -> dict[str, Any]:
@@ -38,12 +37,6 @@ def event_fields() -> dict[str, Any]:
     }
 
 
-def _visible(actor: Principal) -> Select[OperationalEvent]:
-    statement = select(OperationalEvent).where(OperationalEvent.workspace_id == actor.workspace_id)
-    in_scope = scope_condition(actor, OperationalEvent.org_unit_id)
-    return statement if in_scope is None else statement.where(in_scope)
-
-
 def list_events(
     *, db_session: Session, actor: Principal, params: ListParams
 ) -> tuple[list[OperationalEvent], int]:
@@ -51,7 +44,7 @@ def list_events(
     require(actor, Permission.EVENTS_READ)
     return paginate(
         db_session,
-        _visible(actor),
+        visible(actor, OperationalEvent),
         params=params,
         fields=event_fields(),
         default_sort="-occurred_at",
@@ -61,29 +54,11 @@ def list_events(
 def get_event(*, db_session: Session, actor: Principal, event_id: str) -> OperationalEvent:
     """Return one event in the caller's workspace and scope."""
     require(actor, Permission.EVENTS_READ)
-    event = db_session.scalar(_visible(actor).where(OperationalEvent.id == event_id))
+    statement = visible(actor, OperationalEvent).where(OperationalEvent.id == event_id)
+    event = db_session.scalar(statement)
     if event is None:
         raise NotFound(f"event {event_id} not found")
     return event
-
-
-def _ensure_new_source_ref(
-    db_session: Session, actor: Principal, source: str, source_ref: str | None
-) -> None:
-    if source_ref is None:
-        return
-    existing = db_session.scalar(
-        select(OperationalEvent.id).where(
-            OperationalEvent.workspace_id == actor.workspace_id,
-            OperationalEvent.source == source,
-            OperationalEvent.source_ref == source_ref,
-        )
-    )
-    if existing is not None:
-        raise Conflict(
-            f"an event from {source!r} with source_ref {source_ref!r} is already stored "
-            f"as {existing}"
-        )
 
 
 def create_event(
@@ -92,7 +67,9 @@ def create_event(
     """Store an operational event after checking its links and that it is not a duplicate."""
     require(actor, Permission.EVENTS_WRITE)
     check_links(db_session, actor, event_in.model_dump(include=set(LINK_FIELDS)))
-    _ensure_new_source_ref(db_session, actor, event_in.source, event_in.source_ref)
+    ensure_new_source_ref(
+        db_session, actor, OperationalEvent, event_in.source, event_in.source_ref, "an event"
+    )
     event = OperationalEvent(
         workspace_id=actor.workspace_id,
         metadata_=event_in.metadata,

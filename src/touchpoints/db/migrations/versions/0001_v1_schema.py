@@ -1,8 +1,8 @@
 """v1 schema
 
-Revision ID: d2fc66e4e8af
+Revision ID: 4254d5baf77a
 Revises:
-Create Date: 2026-11-22 10:15:51.392794
+Create Date: 2026-11-22 10:45:15.297342
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 import touchpoints.db.base
 
-revision: str = "d2fc66e4e8af"
+revision: str = "4254d5baf77a"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("last_login_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("failed_logins", sa.Integer(), nullable=False),
+        sa.Column("locked_until", touchpoints.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("created_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -78,6 +80,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_api_tokens_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
+        "audit_events",
+        sa.Column("workspace_id", sa.String(length=32), nullable=True),
+        sa.Column("actor_user_id", sa.String(length=32), nullable=True),
+        sa.Column("actor_email", sa.String(length=320), nullable=True),
+        sa.Column("action", sa.String(length=80), nullable=False),
+        sa.Column("object_type", sa.String(length=40), nullable=True),
+        sa.Column("object_id", sa.String(length=64), nullable=True),
+        sa.Column(
+            "details",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("ip_address", sa.String(length=64), nullable=True),
+        sa.Column("occurred_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_audit_events_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+    )
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_audit_events_workspace_at", ["workspace_id", "occurred_at"], unique=False
         )
 
     op.create_table(
@@ -204,6 +235,26 @@ def upgrade() -> None:
         batch_op.create_index("ix_org_units_workspace_path", ["workspace_id", "path"], unique=False)
 
     op.create_table(
+        "password_resets",
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_password_resets_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_password_resets")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_password_resets_token_hash")),
+    )
+    with op.batch_alter_table("password_resets", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_password_resets_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "segments",
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("description", sa.String(length=1000), nullable=True),
@@ -328,6 +379,44 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_memberships_workspace_id"), ["workspace_id"], unique=False
         )
+
+    op.create_table(
+        "web_sessions",
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("workspace_id", sa.String(length=32), nullable=False),
+        sa.Column("org_unit_filter_id", sa.String(length=32), nullable=True),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("csrf_token", sa.String(length=64), nullable=False),
+        sa.Column("created_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ip_address", sa.String(length=64), nullable=True),
+        sa.Column("user_agent", sa.String(length=300), nullable=True),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_unit_filter_id"],
+            ["org_units.id"],
+            name=op.f("fk_web_sessions_org_unit_filter_id_org_units"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_web_sessions_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_web_sessions_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_web_sessions_token_hash")),
+    )
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "customer_identities",
@@ -601,6 +690,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_customer_identities_customer_id"))
 
     op.drop_table("customer_identities")
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_sessions_user_id"))
+
+    op.drop_table("web_sessions")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_memberships_workspace_id"))
         batch_op.drop_index(batch_op.f("ix_memberships_user_id"))
@@ -620,6 +713,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_segments_workspace_id"))
 
     op.drop_table("segments")
+    with op.batch_alter_table("password_resets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_password_resets_user_id"))
+
+    op.drop_table("password_resets")
     with op.batch_alter_table("org_units", schema=None) as batch_op:
         batch_op.drop_index("ix_org_units_workspace_path")
         batch_op.drop_index(batch_op.f("ix_org_units_workspace_id"))
@@ -640,6 +737,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_idempotency_records_workspace_id"))
 
     op.drop_table("idempotency_records")
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_events_workspace_at")
+
+    op.drop_table("audit_events")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_workspace_id"))
         batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))

@@ -1,0 +1,1 @@
+"""The audit log: who signed in, and who changed users, roles, surveys, rules and settings."""

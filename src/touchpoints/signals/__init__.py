@@ -1,0 +1,1 @@
+"""Customer signals: the links, dedup and scope rules feedback and operational events share."""

@@ -1,0 +1,71 @@
+"""Mount the web app (pages, static files, sign-in redirects) onto the API app."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from touchpoints.web.deps import CsrfRejected, SignInRequired
+
+STATIC = Path(__file__).with_name("static")
+# Each module exposes `router`; a later capability adds its pages with one line here.
+PAGE_MODULES = (
+    "touchpoints.web.pages.shell",
+    "touchpoints.web.pages.signin",
+    "touchpoints.web.pages.settings",
+    "touchpoints.web.pages.overview",
+    "touchpoints.web.pages.inbox",
+    "touchpoints.web.pages.customers",
+    "touchpoints.web.pages.journeys",
+)
+SECURITY_HEADERS = {
+    # Vega compiles chart expressions with `new Function`, hence 'unsafe-eval'; no inline script.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def install_web(app: FastAPI) -> None:
+    """Add the pages, the vendored static files and the redirect to sign-in."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module_name in PAGE_MODULES:
+        app.include_router(importlib.import_module(module_name).router, include_in_schema=False)
+    app.add_exception_handler(SignInRequired, _to_sign_in)
+    app.add_exception_handler(CsrfRejected, _csrf_rejected)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if not request.url.path.startswith(("/api/", "/docs", "/openapi.json")):
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
+
+
+async def _to_sign_in(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    target = f"/login?next={quote(exc.next_url, safe='')}"
+    if request.headers.get("HX-Request"):
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+async def _csrf_rejected(_request: Request, _exc: Exception) -> Response:
+    return HTMLResponse(
+        "<h1>Form expired</h1><p>This form was not sent from this session. "
+        'Go back, reload the page and try again, or <a href="/login">sign in</a>.</p>',
+        status_code=403,
+    )

@@ -1,0 +1,5 @@
+"""Pages of this area (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,34 @@
+// Small progressive enhancements; every page works without JavaScript.
+(function () {
+  "use strict";
+
+  function formatTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      var style = el.dataset.style === "date" ? { dateStyle: "medium" } : { dateStyle: "medium", timeStyle: "short" };
+      el.textContent = new Intl.DateTimeFormat(undefined, style).format(when);
+    });
+  }
+
+  function autosubmit(root) {
+    root.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
+      el.addEventListener("change", function () { el.form.submit(); });
+    });
+  }
+
+  function renderCharts(root) {
+    if (typeof vegaEmbed === "undefined") return;
+    root.querySelectorAll("[data-vega-spec]").forEach(function (el) {
+      var source = document.getElementById(el.dataset.vegaSpec);
+      if (!source || el.dataset.rendered) return;
+      el.dataset.rendered = "1";
+      vegaEmbed(el, JSON.parse(source.textContent), { actions: false, renderer: "svg" })
+        .catch(function (err) { el.textContent = "The chart could not be drawn: " + err; });
+    });
+  }
+
+  function enhance(root) { formatTimes(root); autosubmit(root); renderCharts(root); }
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
+})();
