@@ -58,3 +58,21 @@ def test_viewers_read_but_do_not_change_org_units(make_caller: MakeCaller) -> No
     denied = viewer.http.post("/api/v1/org-units", json={"code": "a", "name": "A"})
     assert denied.status_code == 403
     assert denied.json()["title"] == "Forbidden"
+
+
+def test_org_unit_changes_are_audited(admin: Caller) -> None:
+    from sqlalchemy import select
+
+    unit = _create(admin, "audited")
+    admin.http.patch(f"/api/v1/org-units/{unit}", json={"name": "Renamed"})
+    admin.http.delete(f"/api/v1/org-units/{unit}")
+    from touchpoints.audit.models import AuditEvent
+
+    app = admin.http.app
+    with app.state.session_factory() as session:  # type: ignore[attr-defined]
+        actions = session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.object_id == unit)
+            .order_by(AuditEvent.occurred_at)
+        ).all()
+    assert actions == ["org_unit.created", "org_unit.updated", "org_unit.deleted"]

@@ -54,4 +54,11 @@ def get_principal(
 
 
 ActorDep = Annotated[Principal, Depends(get_principal)]
+
+
+def client_address(request: Request) -> str | None:
+    """Return the address a request came from (for the audit log and rate limits)."""
+    return request.client.host if request.client else None
+
+
 ListParamsDep = Annotated[ListParams, Depends(list_params)]

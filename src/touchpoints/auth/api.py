@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from touchpoints.api.deps import ActorDep, ListParamsDep, SessionDep
+from touchpoints.api.deps import ActorDep, ListParamsDep, SessionDep, client_address
 from touchpoints.api.listing import Page
 from touchpoints.api.writes import WriteRequestDep, respond
+from touchpoints.audit.actions import AuditAction
+from touchpoints.audit.service import record_change
 from touchpoints.auth import members, service
 from touchpoints.auth.schemas import (
     ApiTokenCreate,
@@ -36,7 +38,11 @@ def list_users(session: SessionDep, actor: ActorDep, params: ListParamsDep) -> P
 
 @router.post("/users", response_model=UserRead, status_code=201, summary="Add a member")
 def create_user(
-    body: UserCreate, session: SessionDep, actor: ActorDep, write: WriteRequestDep
+    body: UserCreate,
+    session: SessionDep,
+    actor: ActorDep,
+    write: WriteRequestDep,
+    request: Request,
 ) -> JSONResponse:
     """Add a member with a role and, optionally, an org unit they are limited to (admins)."""
     return respond(
@@ -44,7 +50,9 @@ def create_user(
         db_session=session,
         actor=actor,
         status_code=201,
-        write=lambda: members.invite_member(db_session=session, actor=actor, user_in=body),
+        write=lambda: members.invite_member(
+            db_session=session, actor=actor, user_in=body, ip_address=client_address(request)
+        ),
     )
 
 
@@ -55,15 +63,25 @@ def read_user(user_id: str, session: SessionDep, actor: ActorDep) -> UserRead:
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, summary="Update a member")
-def update_user(user_id: str, body: UserUpdate, session: SessionDep, actor: ActorDep) -> UserRead:
+def update_user(
+    user_id: str, body: UserUpdate, session: SessionDep, actor: ActorDep, request: Request
+) -> UserRead:
     """Change a member's role, org-unit scope, name or active flag (admins)."""
-    return members.update_member(db_session=session, actor=actor, user_id=user_id, user_in=body)
+    return members.update_member(
+        db_session=session,
+        actor=actor,
+        user_id=user_id,
+        user_in=body,
+        ip_address=client_address(request),
+    )
 
 
 @router.delete("/users/{user_id}", status_code=204, summary="Remove a member")
-def delete_user(user_id: str, session: SessionDep, actor: ActorDep) -> Response:
+def delete_user(user_id: str, session: SessionDep, actor: ActorDep, request: Request) -> Response:
     """Remove a member from this workspace (admins)."""
-    members.remove_member(db_session=session, actor=actor, user_id=user_id)
+    members.remove_member(
+        db_session=session, actor=actor, user_id=user_id, ip_address=client_address(request)
+    )
     return Response(status_code=204)
 
 
@@ -76,7 +94,11 @@ def list_tokens(session: SessionDep, actor: ActorDep) -> list[ApiTokenRead]:
 
 @router.post("/tokens", response_model=ApiTokenCreated, status_code=201, summary="Create a token")
 def create_token(
-    body: ApiTokenCreate, session: SessionDep, actor: ActorDep, write: WriteRequestDep
+    body: ApiTokenCreate,
+    session: SessionDep,
+    actor: ActorDep,
+    write: WriteRequestDep,
+    request: Request,
 ) -> JSONResponse:
     """Create an API token for yourself; the secret is in this answer only (admins)."""
 
@@ -84,13 +106,31 @@ def create_token(
         token, plaintext = service.create_token(
             db_session=session, actor=actor, name=body.name, expires_at=body.expires_at
         )
+        record_change(
+            db_session=session,
+            actor=actor,
+            action=AuditAction.TOKEN_CREATED,
+            object_type="api_token",
+            object_id=token.id,
+            details={"name": token.name, "prefix": token.prefix},
+            ip_address=client_address(request),
+        )
         return ApiTokenCreated(**ApiTokenRead.model_validate(token).model_dump(), token=plaintext)
 
     return respond(write, db_session=session, actor=actor, status_code=201, write=issue)
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")
-def revoke_token(token_id: str, session: SessionDep, actor: ActorDep) -> Response:
+def revoke_token(token_id: str, session: SessionDep, actor: ActorDep, request: Request) -> Response:
     """Revoke an API token; it stops working at once (admins)."""
-    service.revoke_token(db_session=session, actor=actor, token_id=token_id)
+    token = service.revoke_token(db_session=session, actor=actor, token_id=token_id)
+    record_change(
+        db_session=session,
+        actor=actor,
+        action=AuditAction.TOKEN_REVOKED,
+        object_type="api_token",
+        object_id=token.id,
+        details={"name": token.name, "prefix": token.prefix},
+        ip_address=client_address(request),
+    )
     return Response(status_code=204)

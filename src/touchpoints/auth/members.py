@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from touchpoints.api.listing import ListParams, paginate
+from touchpoints.audit.actions import AuditAction
+from touchpoints.audit.service import record_change
 from touchpoints.auth.models import Membership, User
 from touchpoints.auth.permissions import Permission, Principal, Role, require
 from touchpoints.auth.schemas import UserCreate, UserRead, UserUpdate
@@ -72,7 +74,9 @@ def get_member(*, db_session: Session, actor: Principal, user_id: str) -> UserRe
     return to_read(user, membership)
 
 
-def invite_member(*, db_session: Session, actor: Principal, user_in: UserCreate) -> UserRead:
+def invite_member(
+    *, db_session: Session, actor: Principal, user_in: UserCreate, ip_address: str | None = None
+) -> UserRead:
     """Add a member with a role and an optional org-unit scope (admins)."""
     require(actor, Permission.USERS_MANAGE)
     _check_org_unit(db_session, actor.workspace_id, user_in.org_unit_id)
@@ -85,15 +89,34 @@ def invite_member(*, db_session: Session, actor: Principal, user_in: UserCreate)
         org_unit_id=user_in.org_unit_id,
         password=user_in.password,
     )
+    record_change(
+        db_session=db_session,
+        actor=actor,
+        action=AuditAction.MEMBER_ADDED,
+        object_type="user",
+        object_id=member.user.id,
+        details={
+            "email": member.user.email,
+            "role": member.membership.role,
+            "org_unit_id": member.membership.org_unit_id,
+        },
+        ip_address=ip_address,
+    )
     return to_read(member.user, member.membership)
 
 
 def update_member(
-    *, db_session: Session, actor: Principal, user_id: str, user_in: UserUpdate
+    *,
+    db_session: Session,
+    actor: Principal,
+    user_id: str,
+    user_in: UserUpdate,
+    ip_address: str | None = None,
 ) -> UserRead:
     """Change a member's role, scope, name or active flag (admins)."""
     require(actor, Permission.USERS_MANAGE)
     user, membership = _load(db_session, actor.workspace_id, user_id)
+    before = _audited_state(user, membership)
     changes = user_in.model_dump(exclude_unset=True)
     if "org_unit_id" in changes:
         _check_org_unit(db_session, actor.workspace_id, changes["org_unit_id"])
@@ -109,15 +132,58 @@ def update_member(
             raise InvalidInput("is_active", "you cannot deactivate yourself")
         user.is_active = changes["is_active"]
     db_session.flush()
+    _record_update(db_session, actor, user, before, _audited_state(user, membership), ip_address)
     return to_read(user, membership)
 
 
-def remove_member(*, db_session: Session, actor: Principal, user_id: str) -> None:
+def _audited_state(user: User, membership: Membership) -> dict[str, Any]:
+    return {
+        "role": membership.role,
+        "org_unit_id": membership.org_unit_id,
+        "display_name": user.display_name,
+        "is_active": user.is_active,
+    }
+
+
+def _record_update(
+    db_session: Session,
+    actor: Principal,
+    user: User,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    ip_address: str | None,
+) -> None:
+    changed = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if not changed:
+        return
+    record_change(
+        db_session=db_session,
+        actor=actor,
+        action=AuditAction.MEMBER_UPDATED,
+        object_type="user",
+        object_id=user.id,
+        details={"email": user.email, "changes": changed},
+        ip_address=ip_address,
+    )
+
+
+def remove_member(
+    *, db_session: Session, actor: Principal, user_id: str, ip_address: str | None = None
+) -> None:
     """Remove a member from the workspace; their API tokens here stop working (admins)."""
     require(actor, Permission.USERS_MANAGE)
     if user_id == actor.user_id:
         raise InvalidInput("user_id", "you cannot remove yourself")
-    _, membership = _load(db_session, actor.workspace_id, user_id)
+    user, membership = _load(db_session, actor.workspace_id, user_id)
+    record_change(
+        db_session=db_session,
+        actor=actor,
+        action=AuditAction.MEMBER_REMOVED,
+        object_type="user",
+        object_id=user.id,
+        details={"email": user.email, "role": membership.role},
+        ip_address=ip_address,
+    )
     db_session.delete(membership)
     db_session.flush()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from touchpoints.api.deps import ActorDep, ListParamsDep, SessionDep
+from touchpoints.api.deps import ActorDep, ListParamsDep, SessionDep, client_address
 from touchpoints.api.listing import Page
 from touchpoints.api.writes import WriteRequestDep, respond
+from touchpoints.audit.actions import AuditAction
+from touchpoints.audit.service import record_change
 from touchpoints.orgs import service
 from touchpoints.orgs.schemas import OrgUnitCreate, OrgUnitRead, OrgUnitUpdate, WorkspaceRead
 
@@ -48,18 +50,28 @@ def list_org_units(
     "/org-units", response_model=OrgUnitRead, status_code=201, summary="Create an org unit"
 )
 def create_org_unit(
-    body: OrgUnitCreate, session: SessionDep, actor: ActorDep, write: WriteRequestDep
+    body: OrgUnitCreate,
+    session: SessionDep,
+    actor: ActorDep,
+    write: WriteRequestDep,
+    request: Request,
 ) -> JSONResponse:
     """Add an org unit (admins)."""
-    return respond(
-        write,
-        db_session=session,
-        actor=actor,
-        status_code=201,
-        write=lambda: OrgUnitRead.model_validate(
-            service.create_org_unit(db_session=session, actor=actor, org_unit_in=body)
-        ),
-    )
+
+    def create() -> OrgUnitRead:
+        unit = service.create_org_unit(db_session=session, actor=actor, org_unit_in=body)
+        record_change(
+            db_session=session,
+            actor=actor,
+            action=AuditAction.ORG_UNIT_CREATED,
+            object_type="org_unit",
+            object_id=unit.id,
+            details={"code": unit.code, "name": unit.name},
+            ip_address=client_address(request),
+        )
+        return OrgUnitRead.model_validate(unit)
+
+    return respond(write, db_session=session, actor=actor, status_code=201, write=create)
 
 
 @router.get("/org-units/{org_unit_id}", response_model=OrgUnitRead, summary="Read an org unit")
@@ -71,17 +83,36 @@ def read_org_unit(org_unit_id: str, session: SessionDep, actor: ActorDep) -> Org
 
 @router.patch("/org-units/{org_unit_id}", response_model=OrgUnitRead, summary="Update an org unit")
 def update_org_unit(
-    org_unit_id: str, body: OrgUnitUpdate, session: SessionDep, actor: ActorDep
+    org_unit_id: str, body: OrgUnitUpdate, session: SessionDep, actor: ActorDep, request: Request
 ) -> OrgUnitRead:
     """Rename an org unit or change its kind (admins)."""
     unit = service.update_org_unit(
         db_session=session, actor=actor, org_unit_id=org_unit_id, org_unit_in=body
     )
+    record_change(
+        db_session=session,
+        actor=actor,
+        action=AuditAction.ORG_UNIT_UPDATED,
+        object_type="org_unit",
+        object_id=unit.id,
+        details=body.model_dump(exclude_unset=True),
+        ip_address=client_address(request),
+    )
     return OrgUnitRead.model_validate(unit)
 
 
 @router.delete("/org-units/{org_unit_id}", status_code=204, summary="Delete an org unit")
-def delete_org_unit(org_unit_id: str, session: SessionDep, actor: ActorDep) -> Response:
+def delete_org_unit(
+    org_unit_id: str, session: SessionDep, actor: ActorDep, request: Request
+) -> Response:
     """Delete an org unit without children (admins)."""
     service.delete_org_unit(db_session=session, actor=actor, org_unit_id=org_unit_id)
+    record_change(
+        db_session=session,
+        actor=actor,
+        action=AuditAction.ORG_UNIT_DELETED,
+        object_type="org_unit",
+        object_id=org_unit_id,
+        ip_address=client_address(request),
+    )
     return Response(status_code=204)

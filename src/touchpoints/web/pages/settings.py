@@ -1,5 +1,0 @@
-"""Pages of this area (being written)."""
-
-from fastapi import APIRouter
-
-router = APIRouter()
