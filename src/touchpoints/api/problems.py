@@ -54,7 +54,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, "Invalid input", detail, errors=errors)
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Answer a platform error as problem+json."""
     assert isinstance(exc, TouchpointsError)
     errors = None
     if isinstance(exc, InvalidInput):
@@ -92,6 +93,6 @@ def _title(status: int) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error the API can raise answer as problem+json."""
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(TouchpointsError, _domain_error)
+    app.add_exception_handler(TouchpointsError, domain_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)

@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "touchpoints.customers.models",
     "touchpoints.journeys.models",
     "touchpoints.feedback.models",
+    "touchpoints.metrics.models",
     "touchpoints.operations.models",
     "touchpoints.jobs.models",
     "touchpoints.idempotency.models",

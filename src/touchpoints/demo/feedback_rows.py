@@ -32,6 +32,10 @@ SCALES = {
 }
 # Scores at or below the first bound read negative; at or above the second, positive.
 FEELING_BOUNDS = {"nps": (6, 9), "csat": (2, 4), "ces": (3, 5), "rating": (2, 4)}
+# A comment's sentiment is the feeling it was written from (0 bad, 1 so-so, 2 good).
+SENTIMENTS = ("negative", "neutral", "positive")
+# Marks enrichment that is the generator's ground truth, not the output of text analytics.
+ENRICHMENT_SOURCE = "demo_generator"
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,13 @@ class FeedbackRows:
             **scores,
             "rating_scale": 5 if kind.metric == "rating" else None,
             "metadata": self._metadata(index, kind.key, kind.survey, topics),
+            **self._enrichment(index, text, topics),
         }
+
+    def _enrichment(self, index: int, text: str | None, topics: list[str]) -> dict[str, Any]:
+        if text is None:
+            return {"sentiment": None, "topics": None}
+        return {"sentiment": SENTIMENTS[int(self.scored.feeling[index])], "topics": topics}
 
     def _words(self, index: int, kind: str) -> tuple[str | None, str | None, str, list[str]]:
         feeling = int(self.scored.feeling[index])
@@ -232,6 +242,7 @@ class FeedbackRows:
             metadata["store"] = ("App Store", "Google Play")[self.draws[index][1] % 2]
         if topics:
             metadata["demo_topics"] = topics
+            metadata["enrichment_source"] = ENRICHMENT_SOURCE
         return metadata
 
 

@@ -1,14 +1,19 @@
-"""Feedback item table."""
+"""Feedback item and training-label tables."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from touchpoints.db.base import Base, IdMixin, WorkspaceMixin, utcnow
+
+# A list of topic names; Python None is SQL NULL (not JSON 'null') so "not enriched" is a NULL.
+TopicList = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class FeedbackItem(IdMixin, WorkspaceMixin, Base):
@@ -47,3 +52,39 @@ class FeedbackItem(IdMixin, WorkspaceMixin, Base):
     rating: Mapped[float | None] = mapped_column(Float)
     rating_scale: Mapped[int | None] = mapped_column(SmallInteger)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    # Enrichment: filled by text analytics (or corrected by people); None until then.
+    sentiment: Mapped[str | None] = mapped_column(String(20))
+    topics: Mapped[list[str] | None] = mapped_column(TopicList)
+
+
+class Sentiment(StrEnum):
+    """The tone of a feedback item as a whole."""
+
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class LabelKind(StrEnum):
+    """What a person corrected on a feedback item."""
+
+    TOPIC = "topic"
+    SENTIMENT = "sentiment"
+
+
+class FeedbackLabel(IdMixin, WorkspaceMixin, Base):
+    """A person's correction of an item's enrichment: a training label for text analytics."""
+
+    __tablename__ = "feedback_labels"
+
+    feedback_item_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("feedback_items.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    # Topics are stored as the full corrected set, comma-separated and sorted.
+    value: Mapped[str] = mapped_column(String(1000))
+    previous_value: Mapped[str | None] = mapped_column(String(1000))
+    user_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

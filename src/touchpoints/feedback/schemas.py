@@ -125,6 +125,12 @@ class FeedbackItemRead(FeedbackItemBase):
     id: str
     received_at: datetime
     scores: Scores
+    sentiment: str | None = Field(
+        default=None, description="negative, neutral or positive, once text analytics ran."
+    )
+    topics: list[str] | None = Field(
+        default=None, description="Topics of the governed taxonomy, once text analytics ran."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -135,4 +141,5 @@ class FeedbackItemRead(FeedbackItemBase):
         scores = {name: getattr(data, name) for name in SCORE_COLUMNS}
         if scores["rating_scale"] is None:
             del scores["rating_scale"]
-        return row_values(data, FeedbackItemBase) | {"scores": scores}
+        enrichment = {"sentiment": data.sentiment, "topics": data.topics}
+        return row_values(data, FeedbackItemBase) | {"scores": scores} | enrichment

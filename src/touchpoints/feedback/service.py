@@ -12,6 +12,7 @@ from touchpoints.auth.permissions import Permission, Principal, require
 from touchpoints.errors import InvalidInput, NotFound
 from touchpoints.feedback.models import FeedbackItem
 from touchpoints.feedback.schemas import FeedbackItemCreate, FeedbackItemUpdate
+from touchpoints.metrics.rollups import refresh_for_item
 from touchpoints.signals.service import LINK_FIELDS, check_links, ensure_new_source_ref, visible
 
 MAX_QUERY_CHARS = 200
@@ -87,6 +88,7 @@ def create_feedback(
     )
     db_session.add(item)
     db_session.flush()
+    refresh_for_item(db_session, item)
     return item
 
 
@@ -107,6 +109,7 @@ def update_feedback(
     for name, value in changes.items():
         setattr(item, name, value)
     db_session.flush()
+    refresh_for_item(db_session, item)
     return item
 
 
@@ -116,3 +119,4 @@ def delete_feedback(*, db_session: Session, actor: Principal, feedback_id: str) 
     item = get_feedback(db_session=db_session, actor=actor, feedback_id=feedback_id)
     db_session.delete(item)
     db_session.flush()
+    refresh_for_item(db_session, item)

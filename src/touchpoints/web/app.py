@@ -11,7 +11,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from touchpoints.api.problems import domain_error
+from touchpoints.errors import TouchpointsError
 from touchpoints.web.deps import CsrfRejected, SignInRequired
+from touchpoints.web.templating import templates
 
 STATIC = Path(__file__).with_name("static")
 # Each module exposes `router`; a later capability adds its pages with one line here.
@@ -43,6 +46,7 @@ def install_web(app: FastAPI) -> None:
         app.include_router(importlib.import_module(module_name).router, include_in_schema=False)
     app.add_exception_handler(SignInRequired, _to_sign_in)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
+    app.add_exception_handler(TouchpointsError, _page_or_problem)
 
     @app.middleware("http")
     async def security_headers(
@@ -61,6 +65,34 @@ async def _to_sign_in(request: Request, exc: Exception) -> Response:
     if request.headers.get("HX-Request"):
         return Response(status_code=401, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
+
+
+PAGE_ERROR_HEADINGS = {403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Not valid"}
+
+
+async def _page_or_problem(request: Request, exc: Exception) -> Response:
+    """Answer API callers with problem+json and people with an HTML page."""
+    assert isinstance(exc, TouchpointsError)
+    if request.url.path.startswith("/api/"):
+        return await domain_error(request, exc)
+    return templates().TemplateResponse(
+        request,
+        "error.html",
+        {
+            "title": PAGE_ERROR_HEADINGS.get(exc.status_code, "Error"),
+            "heading": PAGE_ERROR_HEADINGS.get(exc.status_code, "Error"),
+            "detail": _page_detail(exc),
+        },
+        status_code=exc.status_code,
+    )
+
+
+def _page_detail(exc: TouchpointsError) -> str:
+    if exc.status_code == 404:
+        return "This page does not exist, or it shows data outside what you may see."
+    if exc.status_code == 403:
+        return "Your role does not allow this. Ask an admin of your workspace if you need it."
+    return exc.detail
 
 
 async def _csrf_rejected(_request: Request, _exc: Exception) -> Response:

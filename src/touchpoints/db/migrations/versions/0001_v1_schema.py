@@ -1,8 +1,8 @@
 """v1 schema
 
-Revision ID: 4254d5baf77a
+Revision ID: aa3035eb85d9
 Revises:
-Create Date: 2026-11-22 10:45:15.297342
+Create Date: 2026-11-22 11:06:13.559538
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 import touchpoints.db.base
 
-revision: str = "4254d5baf77a"
+revision: str = "aa3035eb85d9"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -109,6 +109,89 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(
             "ix_audit_events_workspace_at", ["workspace_id", "occurred_at"], unique=False
+        )
+
+    op.create_table(
+        "feedback_month_rollups",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("org_unit_id", sa.String(length=32), nullable=True),
+        sa.Column("touchpoint_id", sa.String(length=32), nullable=True),
+        sa.Column("responses", sa.Integer(), nullable=False),
+        sa.Column("nps_n", sa.Integer(), nullable=False),
+        sa.Column("promoters", sa.Integer(), nullable=False),
+        sa.Column("passives", sa.Integer(), nullable=False),
+        sa.Column("detractors", sa.Integer(), nullable=False),
+        sa.Column("csat_n", sa.Integer(), nullable=False),
+        sa.Column("csat_top2", sa.Integer(), nullable=False),
+        sa.Column("csat_sum", sa.Integer(), nullable=False),
+        sa.Column("ces_n", sa.Integer(), nullable=False),
+        sa.Column("ces_sum", sa.Integer(), nullable=False),
+        sa.Column("ces_sumsq", sa.Integer(), nullable=False),
+        sa.Column("rating_n", sa.Integer(), nullable=False),
+        sa.Column("rating_sum", sa.Float(), nullable=False),
+        sa.Column("workspace_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_feedback_month_rollups_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback_month_rollups")),
+    )
+    with op.batch_alter_table("feedback_month_rollups", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_month_rollups_workspace_id"), ["workspace_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_feedback_month_rollups_workspace_month", ["workspace_id", "month"], unique=False
+        )
+
+    op.create_table(
+        "feedback_rollups",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("org_unit_id", sa.String(length=32), nullable=True),
+        sa.Column("touchpoint_id", sa.String(length=32), nullable=True),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("responses", sa.Integer(), nullable=False),
+        sa.Column("nps_n", sa.Integer(), nullable=False),
+        sa.Column("promoters", sa.Integer(), nullable=False),
+        sa.Column("passives", sa.Integer(), nullable=False),
+        sa.Column("detractors", sa.Integer(), nullable=False),
+        sa.Column("csat_n", sa.Integer(), nullable=False),
+        sa.Column("csat_top2", sa.Integer(), nullable=False),
+        sa.Column("csat_sum", sa.Integer(), nullable=False),
+        sa.Column("ces_n", sa.Integer(), nullable=False),
+        sa.Column("ces_sum", sa.Integer(), nullable=False),
+        sa.Column("ces_sumsq", sa.Integer(), nullable=False),
+        sa.Column("rating_n", sa.Integer(), nullable=False),
+        sa.Column("rating_sum", sa.Float(), nullable=False),
+        sa.Column("workspace_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_feedback_rollups_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback_rollups")),
+    )
+    with op.batch_alter_table("feedback_rollups", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_feedback_rollups_workspace_day", ["workspace_id", "day"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_feedback_rollups_workspace_id"), ["workspace_id"], unique=False
         )
 
     op.create_table(
@@ -535,6 +618,14 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("sentiment", sa.String(length=20), nullable=True),
+        sa.Column(
+            "topics",
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+            ),
+            nullable=True,
+        ),
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
@@ -659,8 +750,51 @@ def upgrade() -> None:
             "ix_operational_events_workspace_type", ["workspace_id", "type"], unique=False
         )
 
+    op.create_table(
+        "feedback_labels",
+        sa.Column("feedback_item_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("value", sa.String(length=1000), nullable=False),
+        sa.Column("previous_value", sa.String(length=1000), nullable=True),
+        sa.Column("user_id", sa.String(length=32), nullable=True),
+        sa.Column("created_at", touchpoints.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("workspace_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feedback_item_id"],
+            ["feedback_items.id"],
+            name=op.f("fk_feedback_labels_feedback_item_id_feedback_items"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_feedback_labels_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_feedback_labels_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback_labels")),
+    )
+    with op.batch_alter_table("feedback_labels", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_labels_feedback_item_id"), ["feedback_item_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_feedback_labels_workspace_id"), ["workspace_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("feedback_labels", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_labels_workspace_id"))
+        batch_op.drop_index(batch_op.f("ix_feedback_labels_feedback_item_id"))
+
+    op.drop_table("feedback_labels")
     with op.batch_alter_table("operational_events", schema=None) as batch_op:
         batch_op.drop_index("ix_operational_events_workspace_type")
         batch_op.drop_index("ix_operational_events_workspace_occurred")
@@ -737,6 +871,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_idempotency_records_workspace_id"))
 
     op.drop_table("idempotency_records")
+    with op.batch_alter_table("feedback_rollups", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_rollups_workspace_id"))
+        batch_op.drop_index("ix_feedback_rollups_workspace_day")
+
+    op.drop_table("feedback_rollups")
+    with op.batch_alter_table("feedback_month_rollups", schema=None) as batch_op:
+        batch_op.drop_index("ix_feedback_month_rollups_workspace_month")
+        batch_op.drop_index(batch_op.f("ix_feedback_month_rollups_workspace_id"))
+
+    op.drop_table("feedback_month_rollups")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_events_workspace_at")
 

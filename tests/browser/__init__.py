@@ -1,0 +1,1 @@
+"""Real-browser tests: Debian chromium, driven by Playwright, walking the main journeys."""
