@@ -52,6 +52,10 @@ def test_admin_reads_the_overview(page: Page) -> None:
     for metric in ("NPS", "CSAT", "CES"):
         expect(tiles.filter(has_text=metric).first).to_be_visible()
     expect(tiles.locator(".interval").first).to_contain_text("±")
+    # Vega draws the NPS trend: a line with its points and the interval band.
+    trend = page.locator('[data-vega-spec="spec-trend-nps"]')
+    expect(trend.locator("g.mark-line path").first).to_be_attached()
+    expect(trend.locator("g.mark-area path").first).to_be_attached()
     screenshot(page, "overview")
 
 

@@ -156,3 +156,22 @@ def test_minimum_n_suppresses_small_groups() -> None:
 
 def test_docstring_examples_run() -> None:
     assert doctest.testmod(statistics).failed == 0
+
+
+def test_chart_specs_carry_their_rows_in_every_layer() -> None:
+    """Layers must read the rows given to the chart, not a placeholder dataset."""
+    from datetime import date
+
+    from touchpoints.metrics.charts import trend_spec
+    from touchpoints.metrics.service import MonthPoint
+
+    point = MonthPoint(
+        month=date(2026, 1, 1),
+        nps=statistics.nps_from_counts(50, 20, 30),
+        csat=statistics.csat_from_counts(40, 50),
+        ces=statistics.ces_from_moments(n=50, total=200.0, total_squares=900.0),
+    )
+    spec = trend_spec([point], "nps", minimum_n=1)
+    assert spec["data"]["values"][0]["value"] == 20.0
+    assert "datasets" not in spec
+    assert all("data" not in layer for layer in spec["layer"])

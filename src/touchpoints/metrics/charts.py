@@ -82,6 +82,10 @@ def overview_charts(summary: Overview) -> dict[str, dict[str, Any] | None]:
 
 def _with_rows(template: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
     spec = copy.deepcopy(template)
+    # Altair gives each layer of a data-less chart a placeholder dataset; the rows go on top.
+    spec.pop("datasets", None)
+    for layer in spec.get("layer", []):
+        layer.pop("data", None)
     spec["data"] = {"values": records}
     return spec
 
@@ -118,7 +122,7 @@ def _groups_template(title: str, metric_key: str) -> dict[str, Any]:
     axis, _, domain = SCALES[metric_key]
     base = alt.Chart().encode(y=alt.Y("label:N", title=title, sort=None))
     bars = base.mark_bar(opacity=0.7).encode(
-        x=alt.X("value:Q", title=axis, scale=alt.Scale(domain=list(domain))),
+        x=alt.X("value:Q", title=axis, scale=alt.Scale(domain=list(domain), clamp=True)),
         tooltip=[
             alt.Tooltip("label:N", title=title),
             alt.Tooltip("value:Q", title=axis),
