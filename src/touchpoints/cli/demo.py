@@ -114,8 +114,8 @@ def _print_welcome(
     if built_seconds is not None:
         console.print(f"demo built in {built_seconds:.1f} s")
     console.print(f"\n[bold green]Touchpoints is ready:[/] {url}")
+    console.print(f"  sign in:   {login['email']} / {login['password']}")
     console.print(f"  API docs:  {url}/docs")
-    console.print(f"  login:     {login['email']} / {login['password']}")
     console.print("  API token (Authorize in /docs, or `Authorization: Bearer ...`):")
     console.print(f"  {token}", soft_wrap=True, highlight=False)
 

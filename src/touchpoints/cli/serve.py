@@ -26,12 +26,21 @@ def prepare_store(settings: Settings) -> None:
         engine.dispose()
 
 
-def run_server(settings: Settings, *, host: str, port: int, worker: bool) -> None:
-    """Serve the API (and, on request, one in-process job worker) until interrupted."""
+def run_server(
+    settings: Settings, *, host: str, port: int, worker: bool, trusted_proxies: str | None = None
+) -> None:
+    """Serve the app (and, on request, one in-process job worker) until interrupted."""
     from touchpoints.api.app import create_app
 
     app = create_app(settings, run_worker=worker)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=trusted_proxies is not None,
+        forwarded_allow_ips=trusted_proxies,
+    )
 
 
 def serve_command(
@@ -49,14 +58,21 @@ def serve_command(
     migrate_first: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Apply migrations before serving.")
     ] = True,
+    trusted_proxies: Annotated[
+        str | None,
+        typer.Option(
+            help="Addresses of reverse proxies whose X-Forwarded-For is trusted (e.g. "
+            "`127.0.0.1`), so sign-in limits and the audit log see the client's address.",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the REST API (docs at /docs) on http://HOST:PORT."""
+    """Serve the web app and the REST API (docs at /docs) on http://HOST:PORT."""
     settings = load_settings(data_dir)
     if migrate_first:
         prepare_store(settings)
     in_process = settings.is_sqlite and settings.embedded_worker if worker is None else worker
-    console.print(f"Touchpoints API on [bold]http://{host}:{port}[/] (docs: /docs)")
-    run_server(settings, host=host, port=port, worker=in_process)
+    console.print(f"Touchpoints on [bold]http://{host}:{port}[/] (API docs: /docs)")
+    run_server(settings, host=host, port=port, worker=in_process, trusted_proxies=trusted_proxies)
 
 
 def worker_command(
