@@ -14,3 +14,9 @@ copy vega-lite vega-lite/build/vega-lite.min.js vega-lite/LICENSE
 copy vega-embed vega-embed/build/vega-embed.min.js vega-embed/LICENSE
 copy pico @picocss/pico/css/pico.min.css @picocss/pico/LICENSE.md
 echo "vendored into $vendor"
+# axe-core runs only in the browser tests (tests/browser/test_accessibility.py); it is never
+# shipped with the app.
+test_vendor=../tests/browser/vendor
+mkdir -p "$test_vendor/axe-core"
+cp "$modules/axe-core/axe.min.js" "$modules/axe-core/LICENSE" "$test_vendor/axe-core/"
+echo "vendored axe-core into $test_vendor"

@@ -58,3 +58,14 @@ def test_static_files_are_vendored_with_licences(client) -> None:  # type: ignor
         assert client.get(f"/static/vendor/{path}").status_code == 200
     for licence in ("htmx/LICENSE", "vega/LICENSE", "vega-lite/LICENSE", "pico/LICENSE.md"):
         assert client.get(f"/static/vendor/{licence}").status_code == 200
+
+
+def test_unknown_page_is_an_html_page_for_people_and_json_for_apis(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/no-such-page", headers={"accept": "text/html"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<html lang="en"' in page.text
+    assert "<title>Not found" in page.text
+    api = client.get("/api/v1/no-such-thing", headers={"accept": "text/html"})
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"

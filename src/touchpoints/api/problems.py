@@ -64,7 +64,8 @@ async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, exc.title, exc.detail, errors=errors, headers=headers)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Answer an HTTP error (unknown route, wrong method) as problem+json."""
     assert isinstance(exc, HTTPException)
     return problem_response(
         exc.status_code,
@@ -94,5 +95,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Make every error the API can raise answer as problem+json."""
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(TouchpointsError, domain_error)
-    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)

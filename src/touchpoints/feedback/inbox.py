@@ -10,7 +10,7 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_, type_coerce
+from sqlalchemy import ColumnElement, Select, exists, func, select, tuple_, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -18,12 +18,12 @@ from touchpoints.auth.permissions import Permission, Principal, require
 from touchpoints.customers.models import CustomerSegment
 from touchpoints.errors import InvalidInput
 from touchpoints.feedback.models import FeedbackItem
+from touchpoints.feedback.search import matching_ids_condition
 from touchpoints.orgs.models import OrgUnit
 from touchpoints.signals.service import visible
 
 PAGE_SIZE = 50
 COUNT_CAP = 1_000
-MAX_QUERY_CHARS = 200
 RECENT_TOPIC_ROWS = 5_000
 SCORE_FILTERS: dict[str, str] = {
     "nps:promoter": "NPS promoters (9\u201310)",
@@ -89,15 +89,6 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _text_condition(q: str) -> ColumnElement[bool]:
-    if len(q) > MAX_QUERY_CHARS:
-        raise InvalidInput("q", f"search at most {MAX_QUERY_CHARS} characters")
-    return or_(
-        FeedbackItem.text.icontains(q, autoescape=True),
-        FeedbackItem.title.icontains(q, autoescape=True),
-    )
-
-
 def _org_unit_condition(actor: Principal, org_unit_id: str) -> ColumnElement[bool]:
     # The caller's own scope is applied by `visible`; this only narrows further.
     chosen = select(OrgUnit.path).where(
@@ -138,7 +129,8 @@ def filtered(db_session: Session, actor: Principal, filters: InboxFilters) -> Se
     if filters.org_unit_id:
         conditions.append(_org_unit_condition(actor, filters.org_unit_id))
     if filters.q and filters.q.strip():
-        conditions.append(_text_condition(filters.q.strip()))
+        dialect = db_session.get_bind().dialect.name
+        conditions.append(matching_ids_condition(dialect, filters.q.strip()))
     return statement.where(*conditions)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from touchpoints.db.base import Base, IdMixin, WorkspaceMixin, utcnow
+from touchpoints.feedback.search import attach_search_ddl
 
 # A list of topic names; Python None is SQL NULL (not JSON 'null') so "not enriched" is a NULL.
 TopicList = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
@@ -55,6 +56,9 @@ class FeedbackItem(IdMixin, WorkspaceMixin, Base):
     # Enrichment: filled by text analytics (or corrected by people); None until then.
     sentiment: Mapped[str | None] = mapped_column(String(20))
     topics: Mapped[list[str] | None] = mapped_column(TopicList)
+
+
+attach_search_ddl(FeedbackItem.__table__)
 
 
 class Sentiment(StrEnum):

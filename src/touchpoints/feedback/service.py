@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from touchpoints.api.listing import ListParams, paginate
 from touchpoints.auth.permissions import Permission, Principal, require
-from touchpoints.errors import InvalidInput, NotFound
+from touchpoints.errors import NotFound
 from touchpoints.feedback.models import FeedbackItem
 from touchpoints.feedback.schemas import FeedbackItemCreate, FeedbackItemUpdate
+from touchpoints.feedback.search import MAX_QUERY_CHARS as MAX_QUERY_CHARS
+from touchpoints.feedback.search import matching_ids_condition
 from touchpoints.metrics.rollups import refresh_for_item
 from touchpoints.signals.service import LINK_FIELDS, check_links, ensure_new_source_ref, visible
-
-MAX_QUERY_CHARS = 200
 
 
 def feedback_fields() -> dict[str, Any]:
@@ -43,18 +42,12 @@ def feedback_fields() -> dict[str, Any]:
 def list_feedback(
     *, db_session: Session, actor: Principal, params: ListParams, q: str | None = None
 ) -> tuple[list[FeedbackItem], int]:
-    """List the feedback the caller can see, newest first; `q` searches title and text."""
+    """List the feedback the caller can see, newest first; `q` finds words in title or text."""
     require(actor, Permission.FEEDBACK_READ)
     statement = visible(actor, FeedbackItem)
     if q is not None and q.strip():
-        if len(q) > MAX_QUERY_CHARS:
-            raise InvalidInput("q", f"search at most {MAX_QUERY_CHARS} characters")
-        statement = statement.where(
-            or_(
-                FeedbackItem.text.icontains(q.strip(), autoescape=True),
-                FeedbackItem.title.icontains(q.strip(), autoescape=True),
-            )
-        )
+        dialect = db_session.get_bind().dialect.name
+        statement = statement.where(matching_ids_condition(dialect, q.strip()))
     return paginate(
         db_session, statement, params=params, fields=feedback_fields(), default_sort="-occurred_at"
     )

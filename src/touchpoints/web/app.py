@@ -10,8 +10,9 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from touchpoints.api.problems import domain_error
+from touchpoints.api.problems import domain_error, http_error
 from touchpoints.errors import TouchpointsError
 from touchpoints.web.deps import CsrfRejected, SignInRequired
 from touchpoints.web.templating import templates
@@ -47,6 +48,7 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _to_sign_in)
     app.add_exception_handler(CsrfRejected, _csrf_rejected)
     app.add_exception_handler(TouchpointsError, _page_or_problem)
+    app.add_exception_handler(StarletteHTTPException, _http_page_or_problem)
 
     @app.middleware("http")
     async def security_headers(
@@ -75,15 +77,26 @@ async def _page_or_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TouchpointsError)
     if request.url.path.startswith("/api/"):
         return await domain_error(request, exc)
+    return _error_page(request, exc.status_code, _page_detail(exc))
+
+
+async def _http_page_or_problem(request: Request, exc: Exception) -> Response:
+    """Show people an HTML page for unknown addresses; API clients keep problem+json."""
+    assert isinstance(exc, StarletteHTTPException)
+    path = request.url.path
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if path.startswith(("/api/", "/static/")) or not wants_html or exc.status_code != 404:
+        return await http_error(request, exc)
+    return _error_page(request, 404, "There is no page at this address.")
+
+
+def _error_page(request: Request, status_code: int, detail: str) -> Response:
+    heading = PAGE_ERROR_HEADINGS.get(status_code, "Error")
     return templates().TemplateResponse(
         request,
         "error.html",
-        {
-            "title": PAGE_ERROR_HEADINGS.get(exc.status_code, "Error"),
-            "heading": PAGE_ERROR_HEADINGS.get(exc.status_code, "Error"),
-            "detail": _page_detail(exc),
-        },
-        status_code=exc.status_code,
+        {"title": heading, "heading": heading, "detail": detail},
+        status_code=status_code,
     )
 
 

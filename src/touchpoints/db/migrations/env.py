@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from touchpoints.db.registry import load_metadata
+from touchpoints.feedback.search import include_object
 
 target_metadata = load_metadata()
 connection = context.config.attributes.get("connection")
@@ -15,6 +16,8 @@ context.configure(
     target_metadata=target_metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    # The full-text index is written by hand in 0002, not described by the models.
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -24,6 +24,12 @@
       if (!source || el.dataset.rendered) return;
       el.dataset.rendered = "1";
       vegaEmbed(el, JSON.parse(source.textContent), { actions: false, renderer: "svg" })
+        .then(function () {
+          // The container is role="img" with an aria-label, and the table beside every chart
+          // carries the same numbers; Vega's per-mark SVG roles would only repeat them unlabelled.
+          var svg = el.querySelector("svg");
+          if (svg) svg.setAttribute("aria-hidden", "true");
+        })
         .catch(function (err) { el.textContent = "The chart could not be drawn: " + err; });
     });
   }
