@@ -50,6 +50,8 @@ PUBLIC_PAGES: dict[str, int] = {
     "/login": 200,
     "/forgot-password": 200,
     "/reset-password": 410,  # without a valid token from the email: "link expired"
+    "/s/{public_token}": 404,  # survey respondent pages: open to anyone holding a live link
+    "/s/{public_token}/r/{resume_token}": 404,
 }
 # Routes that are not pages: the API, health check, docs and static files.
 NOT_PAGES = re.compile(rf"^({API_PREFIX}/|/healthz$|/docs|/redoc|/openapi\.json$|/static/)")
@@ -110,6 +112,7 @@ def scene(make_browser: MakeBrowser, db_session: Session) -> Scene:
     )
     db_session.commit()
     values |= {"user_id": browsers[Role.VIEWER].user.id, "token_id": token.id}
+    values |= {"public_token": "no-such-link", "resume_token": "no-such-response"}
     return Scene(browsers, values, elsewhere)
 
 

@@ -24,6 +24,9 @@ ROUTER_MODULES = (
     "touchpoints.feedback.api",
     "touchpoints.operations.api",
     "touchpoints.jobs.api",
+    "touchpoints.imports.api",
+    "touchpoints.ingest.api",
+    "touchpoints.surveys.api",
 )
 
 DESCRIPTION = """

@@ -36,6 +36,8 @@ class Permission(StrEnum):
     FEEDBACK_WRITE = "feedback:write"
     EVENTS_READ = "events:read"
     EVENTS_WRITE = "events:write"
+    SURVEYS_READ = "surveys:read"
+    SURVEYS_WRITE = "surveys:write"
     JOBS_READ = "jobs:read"
     JOBS_MANAGE = "jobs:manage"
     AUDIT_READ = "audit:read"
@@ -47,6 +49,7 @@ _READ_ALL = {
     Permission.JOURNEYS_READ,
     Permission.FEEDBACK_READ,
     Permission.EVENTS_READ,
+    Permission.SURVEYS_READ,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -58,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.JOURNEYS_WRITE,
             Permission.FEEDBACK_WRITE,
             Permission.EVENTS_WRITE,
+            Permission.SURVEYS_WRITE,
             Permission.JOBS_READ,
         }
     ),

@@ -7,7 +7,7 @@ import logging
 import typer
 
 from touchpoints import __version__
-from touchpoints.cli import db, demo, serve, tokens, users, workspaces
+from touchpoints.cli import db, demo, imports, serve, tokens, users, workspaces
 
 app = typer.Typer(
     name="touchpoints",
@@ -26,6 +26,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(imports.app, name="import")
 
 
 def _version(value: bool) -> None:

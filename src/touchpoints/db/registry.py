@@ -17,6 +17,9 @@ MODEL_MODULES = (
     "touchpoints.jobs.models",
     "touchpoints.idempotency.models",
     "touchpoints.audit.models",
+    "touchpoints.ingest.models",
+    "touchpoints.surveys.models",
+    "touchpoints.imports.models",
 )
 
 

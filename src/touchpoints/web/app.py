@@ -27,6 +27,7 @@ PAGE_MODULES = (
     "touchpoints.web.pages.inbox",
     "touchpoints.web.pages.customers",
     "touchpoints.web.pages.journeys",
+    "touchpoints.web.pages.respond",
 )
 SECURITY_HEADERS = {
     # Vega compiles chart expressions with `new Function`, hence 'unsafe-eval'; no inline script.

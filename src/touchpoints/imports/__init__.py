@@ -1,0 +1,1 @@
+"""Bulk import of feedback, operational events and customers from files, with a quarantine."""

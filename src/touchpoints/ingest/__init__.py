@@ -1,0 +1,1 @@
+"""Ingestion: batches of feedback, events and customers from other systems, and signed webhooks."""

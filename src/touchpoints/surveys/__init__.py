@@ -1,0 +1,1 @@
+"""Surveys: versioned definitions, public links and the responses customers give."""
