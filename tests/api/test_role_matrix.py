@@ -108,6 +108,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/surveys/{survey_id}/export"): P.SURVEYS_READ,
     ("POST", "/surveys/{survey_id}/links"): P.SURVEYS_WRITE,
     ("GET", "/surveys/{survey_id}/links"): P.SURVEYS_READ,
+    # Before close: only an active survey takes invitations.
+    ("POST", "/surveys/{survey_id}/invitations"): P.SURVEYS_WRITE,
+    ("GET", "/surveys/{survey_id}/invitations"): P.SURVEYS_READ,
+    ("GET", "/surveys/{survey_id}/response-rates"): P.SURVEYS_READ,
     ("POST", "/surveys/{survey_id}/close"): P.SURVEYS_WRITE,
     ("POST", "/ingest/feedback"): P.FEEDBACK_WRITE,
     ("POST", "/ingest/events"): P.EVENTS_WRITE,
@@ -161,6 +165,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/surveys/import"): checkout(),  # JSON is YAML too
     ("PATCH", "/surveys/{survey_id}"): {"definition": checkout(name="Renamed survey")},
     ("POST", "/surveys/{survey_id}/links"): {"channel": "email"},
+    ("POST", "/surveys/{survey_id}/invitations"): {"segment_id": "{segment_id}"},
     ("POST", "/ingest/feedback"): {"items": [{"occurred_at": OCCURRED_AT, "text": "Fine."}]},
     ("POST", "/ingest/events"): {
         "items": [{"type": "digital", "name": "login", "occurred_at": OCCURRED_AT}]

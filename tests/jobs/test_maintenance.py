@@ -102,14 +102,18 @@ def test_a_kind_has_one_handler() -> None:
     assert registry.get("feedback.missing") is None
 
 
+REMINDERS = "distribution.reminders"
+
+
 def test_maintenance_is_enqueued_at_most_once_an_hour(db_session: Session) -> None:
     ten = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
 
     first = enqueue_due_maintenance(db_session, now=ten)
-    assert {job.kind for job in first} == {PRUNE_IDEMPOTENCY, PRUNE_JOBS}
+    assert {job.kind for job in first} == {PRUNE_IDEMPOTENCY, PRUNE_JOBS, REMINDERS}
     assert {job.dedupe_key for job in first} == {
         "maintenance.prune_idempotency:2026-11-22T10",
         "maintenance.prune_jobs:2026-11-22T10",
+        "distribution.reminders:2026-11-22T10",
     }
     assert enqueue_due_maintenance(db_session, now=ten + timedelta(minutes=1)) == []
 
@@ -120,7 +124,7 @@ def test_maintenance_is_enqueued_at_most_once_an_hour(db_session: Session) -> No
     )
 
     eleven = enqueue_due_maintenance(db_session, now=ten + timedelta(hours=1))
-    assert len(eleven) == 2
+    assert len(eleven) == len(first)
     assert {job.status for job in eleven} == {JobStatus.QUEUED}
 
 

@@ -225,4 +225,8 @@ def test_run_worker_runs_one_batch_from_settings(
         done = session.scalars(select(Job).where(Job.status == JobStatus.DONE)).all()
     assert job.id in {j.id for j in done}
     assert ran == len(done), "the hourly maintenance jobs were enqueued and ran too"
-    assert {j.kind for j in done} == {PRUNE_JOBS, "maintenance.prune_idempotency"}
+    assert {j.kind for j in done} == {
+        PRUNE_JOBS,
+        "maintenance.prune_idempotency",
+        "distribution.reminders",
+    }

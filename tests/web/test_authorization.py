@@ -52,6 +52,8 @@ PUBLIC_PAGES: dict[str, int] = {
     "/reset-password": 410,  # without a valid token from the email: "link expired"
     "/s/{public_token}": 404,  # survey respondent pages: open to anyone holding a live link
     "/s/{public_token}/r/{resume_token}": 404,
+    "/s/i/{token}": 404,  # personal invitation links and unsubscribe: the token is the key
+    "/unsubscribe/{token}": 404,
 }
 # Routes that are not pages: the API, health check, docs and static files.
 NOT_PAGES = re.compile(rf"^({API_PREFIX}/|/healthz$|/docs|/redoc|/openapi\.json$|/static/)")
@@ -112,7 +114,11 @@ def scene(make_browser: MakeBrowser, db_session: Session) -> Scene:
     )
     db_session.commit()
     values |= {"user_id": browsers[Role.VIEWER].user.id, "token_id": token.id}
-    values |= {"public_token": "no-such-link", "resume_token": "no-such-response"}
+    values |= {
+        "public_token": "no-such-link",
+        "resume_token": "no-such-response",
+        "token": "no-such-invitation",
+    }
     return Scene(browsers, values, elsewhere)
 
 

@@ -27,6 +27,7 @@ ROUTER_MODULES = (
     "touchpoints.imports.api",
     "touchpoints.ingest.api",
     "touchpoints.surveys.api",
+    "touchpoints.distribution.api",
 )
 
 DESCRIPTION = """

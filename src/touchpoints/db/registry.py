@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "touchpoints.ingest.models",
     "touchpoints.surveys.models",
     "touchpoints.imports.models",
+    "touchpoints.distribution.models",
 )
 
 

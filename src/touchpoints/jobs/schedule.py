@@ -17,6 +17,8 @@ from touchpoints.jobs.service import enqueue, key_was_used
 HOURLY_MAINTENANCE: tuple[tuple[str, dict[str, Any]], ...] = (
     (PRUNE_IDEMPOTENCY, {}),
     (PRUNE_JOBS, {"older_than_days": DEFAULT_KEEP_DONE_DAYS}),
+    # Survey reminders that fell due (touchpoints.distribution.flows).
+    ("distribution.reminders", {}),
 )
 # Housekeeping yields to the work customers wait for.
 MAINTENANCE_PRIORITY = -10

@@ -28,6 +28,7 @@ PAGE_MODULES = (
     "touchpoints.web.pages.customers",
     "touchpoints.web.pages.journeys",
     "touchpoints.web.pages.respond",
+    "touchpoints.web.pages.invitations",
 )
 SECURITY_HEADERS = {
     # Vega compiles chart expressions with `new Function`, hence 'unsafe-eval'; no inline script.

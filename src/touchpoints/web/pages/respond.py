@@ -13,8 +13,10 @@ from touchpoints.api.deps import SessionDep
 from touchpoints.api.problems import problem_response
 from touchpoints.auth.ratelimit import shared_limiter
 from touchpoints.config import Settings
+from touchpoints.distribution.personal import record_completion
 from touchpoints.errors import NotFound
 from touchpoints.surveys import responses
+from touchpoints.surveys.models import ResponseStatus
 from touchpoints.surveys.responses import Attempt
 from touchpoints.web.pages.respond_views import (
     choose_language,
@@ -197,6 +199,8 @@ def _submit(
     if outcome.errors:
         return _invalid(request, attempt, language, fields, outcome.errors)
     assert outcome.response is not None
+    if outcome.response.status == ResponseStatus.COMPLETED:
+        record_completion(session, outcome.response)
     path = f"/s/{token}/r/{outcome.response.resume_token}"
     if _wants_json(request):
         body = {"response_id": outcome.response.id, "status": outcome.response.status}

@@ -1,0 +1,1 @@
+"""Distribution: personal survey invitations by email, reminders, contact rules."""
