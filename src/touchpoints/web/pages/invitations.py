@@ -85,12 +85,13 @@ def confirm_unsubscribe(
     """Stop survey email to the customer of this link, confirmed from the page's own form."""
     expected = unsign(request.app.state.settings, request.cookies.get(CSRF_COOKIE), salt=CSRF_SALT)
     if expected is None or not tokens_match(expected, csrf_token):
-        context = {"title": "Form expired", "detail": "Open the unsubscribe link again."}
-        return _page(request, "respond/invitation_gone.html", context, status_code=403)
+        expired = {"title": "Form expired", "detail": "Open the unsubscribe link again."}
+        return _page(request, "respond/invitation_gone.html", expired, status_code=403)
     try:
         link = find_link(session, token)
     except NotFound:
         return _not_found(request)
     unsubscribe(session, link.invitation)
-    context: dict[str, Any] = {"title": "You are unsubscribed", "done": True}
-    return _page(request, "respond/unsubscribe.html", context)
+    return _page(
+        request, "respond/unsubscribe.html", {"title": "You are unsubscribed", "done": True}
+    )
