@@ -63,7 +63,7 @@ def _stored(db_session: Session, workspace_id: str) -> dict[tuple[Any, ...], Cou
     )
     stored: dict[tuple[Any, ...], Counts] = {}
     for row in rows:
-        key = (row.day, row.org_unit_id, row.touchpoint_id, row.channel)
+        key = (row.day, row.org_unit_id or None, row.touchpoint_id or None, row.channel)
         assert key not in stored, f"two rollup rows for {key}"
         stored[key] = Counts(**{name: getattr(row, name) for name in COUNT_COLUMNS})
     return stored
@@ -101,6 +101,66 @@ def test_rollups_follow_creates_updates_and_deletes(db_session: Session) -> None
         delete_feedback(db_session=db_session, actor=actor, feedback_id=item.id)
         assert _stored(db_session, workspace_id) == _direct(db_session, workspace_id)
     assert _months_total(db_session, workspace_id) == 2
+
+
+def _month_rows(db_session: Session, workspace_id: str) -> dict[tuple[Any, ...], int]:
+    rows = db_session.scalars(
+        select(FeedbackMonthRollup).where(FeedbackMonthRollup.workspace_id == workspace_id)
+    )
+    return {(row.month, row.org_unit_id or None): row.responses for row in rows}
+
+
+def test_items_of_one_cell_add_up_in_one_row(db_session: Session) -> None:
+    workspace_id = make_workspace(db_session).id
+    actor = _actor(workspace_id)
+    store = make_org_unit(db_session, workspace_id=workspace_id).id
+    when = datetime(2026, 2, 10, 9, tzinfo=UTC)
+    for nps, ces in ((10, 7), (9, None), (3, 2), (7, 5)):
+        _post(db_session, actor, when, nps=nps, ces=ces, org_unit_id=store)
+    (counts,) = _stored(db_session, workspace_id).values()
+    assert (counts.responses, counts.promoters, counts.passives, counts.detractors) == (4, 2, 1, 1)
+    assert (counts.ces_n, counts.ces_sum, counts.ces_sumsq) == (3, 14, 78)
+    assert _stored(db_session, workspace_id) == _direct(db_session, workspace_id)
+
+
+def test_moving_an_item_between_org_units_moves_its_counts(db_session: Session) -> None:
+    workspace_id = make_workspace(db_session).id
+    actor = _actor(workspace_id)
+    store_a = make_org_unit(db_session, workspace_id=workspace_id).id
+    store_b = make_org_unit(db_session, workspace_id=workspace_id).id
+    when = datetime(2026, 2, 10, 9, tzinfo=UTC)
+    _post(db_session, actor, when, nps=10, org_unit_id=store_a)
+    moving = _post(db_session, actor, when, nps=1, org_unit_id=store_a)
+    update_feedback(
+        db_session=db_session,
+        actor=actor,
+        feedback_id=moving.id,
+        feedback_in=FeedbackItemUpdate(org_unit_id=store_b),
+    )
+    assert _stored(db_session, workspace_id) == _direct(db_session, workspace_id)
+    month = when.date().replace(day=1)
+    assert _month_rows(db_session, workspace_id) == {(month, store_a): 1, (month, store_b): 1}
+    update_feedback(
+        db_session=db_session,
+        actor=actor,
+        feedback_id=moving.id,
+        feedback_in=FeedbackItemUpdate(org_unit_id=None),
+    )
+    assert _stored(db_session, workspace_id) == _direct(db_session, workspace_id)
+    assert _month_rows(db_session, workspace_id) == {(month, store_a): 1, (month, None): 1}
+
+
+def test_deleting_the_last_item_of_a_cell_removes_its_rows(db_session: Session) -> None:
+    workspace_id = make_workspace(db_session).id
+    actor = _actor(workspace_id)
+    kept = _post(db_session, actor, datetime(2026, 2, 10, 9, tzinfo=UTC), nps=10)
+    gone = _post(db_session, actor, datetime(2026, 3, 2, 9, tzinfo=UTC), csat=5, rating=3.5)
+    delete_feedback(db_session=db_session, actor=actor, feedback_id=gone.id)
+    assert _stored(db_session, workspace_id) == _direct(db_session, workspace_id)
+    assert _month_rows(db_session, workspace_id) == {(datetime(2026, 2, 1).date(), None): 1}
+    delete_feedback(db_session=db_session, actor=actor, feedback_id=kept.id)
+    assert _stored(db_session, workspace_id) == {}
+    assert _month_rows(db_session, workspace_id) == {}
 
 
 def test_days_follow_utc_not_the_offset_given(db_session: Session) -> None:

@@ -11,7 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from touchpoints.auth.permissions import Principal, scope_condition
-from touchpoints.metrics.models import COUNT_COLUMNS, FeedbackMonthRollup, FeedbackRollup
+from touchpoints.metrics.models import (
+    COUNT_COLUMNS,
+    NO_KEY,
+    FeedbackMonthRollup,
+    FeedbackRollup,
+)
 from touchpoints.metrics.statistics import (
     MetricValue,
     ces_from_moments,
@@ -96,6 +101,10 @@ def monthly_counts(
     if in_scope is not None:
         statement = statement.where(in_scope)
     return [
-        MonthlyCounts(month=row[0], touchpoint_id=row[1], counts=counts_of(row[2:]))
+        MonthlyCounts(
+            month=row[0],
+            touchpoint_id=None if row[1] == NO_KEY else row[1],
+            counts=counts_of(row[2:]),
+        )
         for row in db_session.execute(statement)
     ]

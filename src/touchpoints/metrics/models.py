@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, Float, Index, Integer, String
+from sqlalchemy import BigInteger, Date, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from touchpoints.db.base import Base, WorkspaceMixin
@@ -25,6 +25,12 @@ COUNT_COLUMNS = (
     "rating_n",
     "rating_sum",
 )
+# Stands for "no org unit" / "no touchpoint" in the rollup keys: the keys are NOT NULL so the
+# unique constraint the incremental upsert targets also holds for feedback without them.
+NO_KEY = ""
+# The unique keys of a day row and of a month row.
+DAY_CELL = ("workspace_id", "day", "org_unit_id", "touchpoint_id", "channel")
+MONTH_CELL = ("workspace_id", "month", "org_unit_id", "touchpoint_id")
 
 
 class RollupCounts:
@@ -55,16 +61,20 @@ class FeedbackRollup(RollupCounts, WorkspaceMixin, Base):
     """Counts of one day's feedback for one org unit, touchpoint and channel.
 
     Derived data: rebuilt from feedback_items by touchpoints.metrics.rollups, never edited by
-    hand. Org units and touchpoints carry no foreign key so deleting one never blocks on it.
+    hand. Org units and touchpoints carry no foreign key so deleting one never blocks on it;
+    NO_KEY stands for feedback without an org unit or touchpoint.
     """
 
     __tablename__ = "feedback_rollups"
-    __table_args__ = (Index("ix_feedback_rollups_workspace_day", "workspace_id", "day"),)
+    __table_args__ = (
+        Index("ix_feedback_rollups_workspace_day", "workspace_id", "day"),
+        UniqueConstraint(*DAY_CELL, name="uq_feedback_rollups_cell"),
+    )
 
     id: Mapped[int] = _row_id()
     day: Mapped[date] = mapped_column(Date)
-    org_unit_id: Mapped[str | None] = mapped_column(String(32))
-    touchpoint_id: Mapped[str | None] = mapped_column(String(32))
+    org_unit_id: Mapped[str] = mapped_column(String(32))
+    touchpoint_id: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(20))
 
 
@@ -75,9 +85,12 @@ class FeedbackMonthRollup(RollupCounts, WorkspaceMixin, Base):
     """
 
     __tablename__ = "feedback_month_rollups"
-    __table_args__ = (Index("ix_feedback_month_rollups_workspace_month", "workspace_id", "month"),)
+    __table_args__ = (
+        Index("ix_feedback_month_rollups_workspace_month", "workspace_id", "month"),
+        UniqueConstraint(*MONTH_CELL, name="uq_feedback_month_rollups_cell"),
+    )
 
     id: Mapped[int] = _row_id()
     month: Mapped[date] = mapped_column(Date)  # the first day of the month
-    org_unit_id: Mapped[str | None] = mapped_column(String(32))
-    touchpoint_id: Mapped[str | None] = mapped_column(String(32))
+    org_unit_id: Mapped[str] = mapped_column(String(32))
+    touchpoint_id: Mapped[str] = mapped_column(String(32))

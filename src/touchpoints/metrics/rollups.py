@@ -1,28 +1,47 @@
-"""Keep the feedback rollups exact: recompute them from feedback_items inside the write.
+"""Keep the feedback rollups exact: add each write's counts to its rows inside the write.
 
-Every write of a feedback item recomputes the daily rows of its (workspace, day) and then the
-monthly rows of that month from the days, in the same transaction; `rebuild_rollups` does a
-whole workspace after bulk loads. Each recompute is one INSERT ... SELECT ... GROUP BY that
-runs on SQLite and PostgreSQL alike.
+Creating a feedback item adds its counts to its day row and its month row, deleting it
+subtracts them, and an update that moves it to another cell does both: one
+INSERT ... ON CONFLICT DO UPDATE per row, atomic on SQLite and PostgreSQL alike. Rows a delete
+empties go away, so the rows always equal a GROUP BY over feedback_items.
+`rebuild_rollups` recomputes a whole workspace from feedback_items after bulk loads or to
+repair, with one INSERT ... SELECT ... GROUP BY per table.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Select, case, cast, delete, func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Executable,
+    Select,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy import literal_column as sql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from touchpoints.feedback.models import FeedbackItem
-from touchpoints.metrics.models import COUNT_COLUMNS, FeedbackMonthRollup, FeedbackRollup
-
-DAY_KEYS = ("workspace_id", "day", "org_unit_id", "touchpoint_id", "channel")
-MONTH_KEYS = ("workspace_id", "month", "org_unit_id", "touchpoint_id")
-Span = tuple[date, date]  # [first day, day after the last)
+from touchpoints.metrics.models import (
+    COUNT_COLUMNS,
+    DAY_CELL,
+    MONTH_CELL,
+    NO_KEY,
+    FeedbackMonthRollup,
+    FeedbackRollup,
+)
 
 
 def day_of(moment: datetime) -> date:
@@ -35,8 +54,123 @@ def first_of_month(day: date) -> date:
     return day.replace(day=1)
 
 
-def _next_month(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1)
+@dataclass(frozen=True)
+class Contribution:
+    """What one feedback item adds to the rollups: its day cell and its counts."""
+
+    workspace_id: str
+    day: date
+    org_unit_id: str
+    touchpoint_id: str
+    channel: str
+    counts: tuple[int | float, ...]  # in the order of COUNT_COLUMNS
+
+
+def contribution_of(item: FeedbackItem) -> Contribution:
+    """Return the cell and counts a feedback item adds to the rollups."""
+    nps, csat, ces, rating = item.nps, item.csat, item.ces, item.rating
+    counts = (
+        1,
+        int(nps is not None),
+        int(nps is not None and nps >= 9),
+        int(nps is not None and 7 <= nps <= 8),
+        int(nps is not None and nps <= 6),
+        int(csat is not None),
+        int(csat is not None and csat >= 4),
+        csat or 0,
+        int(ces is not None),
+        ces or 0,
+        (ces or 0) * (ces or 0),
+        int(rating is not None),
+        float(rating or 0.0),
+    )
+    return Contribution(
+        workspace_id=item.workspace_id,
+        day=day_of(item.occurred_at),
+        org_unit_id=item.org_unit_id or NO_KEY,
+        touchpoint_id=item.touchpoint_id or NO_KEY,
+        channel=item.channel,
+        counts=counts,
+    )
+
+
+def add_item(db_session: Session, item: FeedbackItem) -> None:
+    """Add a just created feedback item to its day and month rollups."""
+    _apply(db_session, contribution_of(item), 1)
+
+
+def remove_item(db_session: Session, item: FeedbackItem) -> None:
+    """Take a just deleted feedback item out of its day and month rollups."""
+    _apply(db_session, contribution_of(item), -1)
+
+
+def move_item(db_session: Session, before: Contribution, item: FeedbackItem) -> None:
+    """Move a just updated feedback item's counts from where they were to where they belong."""
+    after = contribution_of(item)
+    if after == before:
+        return
+    _apply(db_session, before, -1)
+    _apply(db_session, after, 1)
+
+
+def _apply(db_session: Session, share: Contribution, sign: int) -> None:
+    _lock(db_session, share.workspace_id)
+    counts = {name: sign * value for name, value in zip(COUNT_COLUMNS, share.counts, strict=True)}
+    day_cell = {
+        "workspace_id": share.workspace_id,
+        "day": share.day,
+        "org_unit_id": share.org_unit_id,
+        "touchpoint_id": share.touchpoint_id,
+        "channel": share.channel,
+    }
+    month_cell = {
+        "workspace_id": share.workspace_id,
+        "month": first_of_month(share.day),
+        "org_unit_id": share.org_unit_id,
+        "touchpoint_id": share.touchpoint_id,
+    }
+    for model, keys, cell in (
+        (FeedbackRollup, DAY_CELL, day_cell),
+        (FeedbackMonthRollup, MONTH_CELL, month_cell),
+    ):
+        _upsert(db_session, model, keys, {**cell, **counts})
+        if sign < 0:
+            _drop_if_empty(db_session, model, cell)
+
+
+def _upsert(
+    db_session: Session,
+    model: type[FeedbackRollup] | type[FeedbackMonthRollup],
+    keys: tuple[str, ...],
+    values: dict[str, Any],
+) -> None:
+    statement = _adding_upsert(db_session.get_bind().dialect.name, model, keys)
+    db_session.execute(statement, values)
+
+
+@cache
+def _adding_upsert(
+    dialect: str,
+    model: type[FeedbackRollup] | type[FeedbackMonthRollup],
+    keys: tuple[str, ...],
+) -> Executable:
+    # Built once: the row's values come as parameters, so every write reuses the statement.
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(model)
+    table = model.__table__
+    added = {name: table.c[name] + statement.excluded[name] for name in COUNT_COLUMNS}
+    return statement.on_conflict_do_update(index_elements=keys, set_=added)
+
+
+def _drop_if_empty(
+    db_session: Session,
+    model: type[FeedbackRollup] | type[FeedbackMonthRollup],
+    cell: dict[str, Any],
+) -> None:
+    # The subtracting upsert holds this row's lock until commit, so no other write slips in.
+    table = model.__table__
+    matches = [table.c[name] == value for name, value in cell.items()]
+    db_session.execute(delete(model).where(*matches, table.c.responses <= 0))
 
 
 def _day_of_item(dialect: str) -> ColumnElement[Any]:
@@ -57,14 +191,16 @@ def _share(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _days_select(dialect: str, workspace_id: str, span: Span | None) -> Select[Any]:
+def _days_select(dialect: str, workspace_id: str) -> Select[Any]:
     item = FeedbackItem
     day = _day_of_item(dialect)
+    org_unit = func.coalesce(item.org_unit_id, sql(f"'{NO_KEY}'"))
+    touchpoint = func.coalesce(item.touchpoint_id, sql(f"'{NO_KEY}'"))
     statement = select(
         item.workspace_id,
         day,
-        item.org_unit_id,
-        item.touchpoint_id,
+        org_unit,
+        touchpoint,
         item.channel,
         func.count(),
         func.count(item.nps),
@@ -80,86 +216,51 @@ def _days_select(dialect: str, workspace_id: str, span: Span | None) -> Select[A
         func.count(item.rating),
         func.coalesce(func.sum(item.rating), 0.0),
     ).where(item.workspace_id == workspace_id)
-    if span is not None:
-        start, end = (datetime.combine(day, time(), UTC) for day in span)
-        statement = statement.where(item.occurred_at >= start, item.occurred_at < end)
-    return statement.group_by(
-        item.workspace_id, day, item.org_unit_id, item.touchpoint_id, item.channel
-    )
+    return statement.group_by(item.workspace_id, day, org_unit, touchpoint, item.channel)
 
 
-def _months_select(dialect: str, workspace_id: str, span: Span | None) -> Select[Any]:
+def _months_select(dialect: str, workspace_id: str) -> Select[Any]:
     rollup = FeedbackRollup
     month = _month_of_day(dialect)
     sums = [func.sum(rollup.__table__.c[name]) for name in COUNT_COLUMNS]
     statement = select(rollup.workspace_id, month, rollup.org_unit_id, rollup.touchpoint_id, *sums)
     statement = statement.where(rollup.workspace_id == workspace_id)
-    if span is not None:
-        statement = statement.where(rollup.day >= span[0], rollup.day < span[1])
     return statement.group_by(rollup.workspace_id, month, rollup.org_unit_id, rollup.touchpoint_id)
 
 
-def _recompute_days(db_session: Session, workspace_id: str, span: Span | None) -> None:
+def _recompute_days(db_session: Session, workspace_id: str) -> None:
     dialect = db_session.get_bind().dialect.name
     stale = delete(FeedbackRollup).where(FeedbackRollup.workspace_id == workspace_id)
-    if span is not None:
-        stale = stale.where(FeedbackRollup.day >= span[0], FeedbackRollup.day < span[1])
     db_session.execute(stale)
-    columns = [FeedbackRollup.__table__.c[name] for name in (*DAY_KEYS, *COUNT_COLUMNS)]
-    fresh = _days_select(dialect, workspace_id, span)
+    columns = [FeedbackRollup.__table__.c[name] for name in (*DAY_CELL, *COUNT_COLUMNS)]
+    fresh = _days_select(dialect, workspace_id)
     db_session.execute(insert(FeedbackRollup).from_select(columns, fresh))
 
 
-def _recompute_months(db_session: Session, workspace_id: str, span: Span | None) -> None:
+def _recompute_months(db_session: Session, workspace_id: str) -> None:
     dialect = db_session.get_bind().dialect.name
     month = FeedbackMonthRollup
     stale = delete(month).where(month.workspace_id == workspace_id)
-    if span is not None:
-        stale = stale.where(month.month >= span[0], month.month < span[1])
     db_session.execute(stale)
-    columns = [month.__table__.c[name] for name in (*MONTH_KEYS, *COUNT_COLUMNS)]
-    fresh = _months_select(dialect, workspace_id, span)
+    columns = [month.__table__.c[name] for name in (*MONTH_CELL, *COUNT_COLUMNS)]
+    fresh = _months_select(dialect, workspace_id)
     db_session.execute(insert(month).from_select(columns, fresh))
 
 
-def _lock(db_session: Session, workspace_id: str, month: date | None) -> None:
-    # Two PostgreSQL transactions recomputing the same month would each insert their rows; a
-    # transaction-scoped advisory lock makes the second wait, then see the first's rows.
-    # Month refreshes share the workspace lock; a whole rebuild takes it alone. SQLite
-    # allows one writer at a time already.
+def _lock(db_session: Session, workspace_id: str, *, rebuild: bool = False) -> None:
+    # A whole rebuild deletes and re-inserts a workspace's rows: on PostgreSQL a
+    # transaction-scoped advisory lock keeps incremental writes (which share it) out meanwhile.
+    # SQLite allows one writer at a time already.
     if db_session.get_bind().dialect.name != "postgresql":
         return
-    _advisory_lock(db_session, f"{workspace_id}:all", shared=month is not None)
-    if month is not None:
-        _advisory_lock(db_session, f"{workspace_id}:{month}", shared=False)
-
-
-def _advisory_lock(db_session: Session, name: str, *, shared: bool) -> None:
-    digest = hashlib.sha256(f"rollup:{name}".encode()).digest()
+    digest = hashlib.sha256(f"rollup:{workspace_id}:all".encode()).digest()
     number = int.from_bytes(digest[:8], "big", signed=True)
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    function = "pg_advisory_xact_lock" if rebuild else "pg_advisory_xact_lock_shared"
     db_session.execute(text(f"SELECT {function}(:key)"), {"key": number})
-
-
-def refresh_days(db_session: Session, *, workspace_id: str, days: Iterable[date]) -> None:
-    """Recompute the rollups of the given days (and of their months) from the feedback items."""
-    by_month: dict[date, set[date]] = {}
-    for day in days:
-        by_month.setdefault(first_of_month(day), set()).add(day)
-    for month in sorted(by_month):
-        _lock(db_session, workspace_id, month)
-        for day in sorted(by_month[month]):
-            _recompute_days(db_session, workspace_id, (day, day + timedelta(days=1)))
-        _recompute_months(db_session, workspace_id, (month, _next_month(month)))
-
-
-def refresh_for_item(db_session: Session, item: FeedbackItem) -> None:
-    """Recompute the rollups of the day a (flushed or just deleted) feedback item belongs to."""
-    refresh_days(db_session, workspace_id=item.workspace_id, days=[day_of(item.occurred_at)])
 
 
 def rebuild_rollups(db_session: Session, *, workspace_id: str) -> None:
     """Recompute every rollup row of a workspace (after a bulk load or to repair)."""
-    _lock(db_session, workspace_id, None)
-    _recompute_days(db_session, workspace_id, None)
-    _recompute_months(db_session, workspace_id, None)
+    _lock(db_session, workspace_id, rebuild=True)
+    _recompute_days(db_session, workspace_id)
+    _recompute_months(db_session, workspace_id)
