@@ -1,0 +1,1 @@
+"""Analytics store: Parquet files exported from the operational store, read by DuckDB or Spark."""
