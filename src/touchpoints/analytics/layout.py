@@ -167,9 +167,11 @@ DATASETS: dict[str, Dataset] = {
 
 def partition_dir(root: Path, dataset: Dataset, workspace_id: str, month: str | None) -> Path:
     """The folder holding one partition: a workspace's month, or all of an unpartitioned set."""
-    if dataset.by_month and month is None:
+    if not dataset.by_month:
+        return root / dataset.name / workspace_id / UNPARTITIONED
+    if month is None:
         raise ValueError(f"dataset {dataset.name} is partitioned by month; give one")
-    return root / dataset.name / workspace_id / (month if dataset.by_month else UNPARTITIONED)
+    return root / dataset.name / workspace_id / month
 
 
 def dataset_glob(root: Path, dataset: Dataset, workspace_id: str) -> str:
