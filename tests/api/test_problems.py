@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from tests.conftest import Caller
 
 
@@ -54,3 +56,21 @@ def test_openapi_describes_every_route(admin: Caller) -> None:
         for method, operation in operations.items():
             assert operation.get("summary"), f"{method.upper()} {path} has no summary"
             assert operation.get("description"), f"{method.upper()} {path} has no description"
+
+
+def test_streamed_oversized_body_without_length_is_413_and_writes_nothing(admin: Caller) -> None:
+    chunk = b"x" * 65_536
+
+    def body() -> Iterator[bytes]:
+        yield b'{"code": "streamed", "name": "'
+        for _ in range(20):  # 1.25 MiB, sent chunked: no Content-Length to trust
+            yield chunk
+        yield b'"}'
+
+    response = admin.http.post(
+        "/api/v1/org-units", content=body(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    codes = [unit["code"] for unit in admin.http.get("/api/v1/org-units").json()["items"]]
+    assert "streamed" not in codes

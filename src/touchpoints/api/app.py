@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from touchpoints import __version__
 from touchpoints.api.problems import install_problem_handlers, problem_response
@@ -28,6 +31,7 @@ ROUTER_MODULES = (
     "touchpoints.ingest.api",
     "touchpoints.surveys.api",
     "touchpoints.distribution.api",
+    "touchpoints.distribution.channels_api",
 )
 
 DESCRIPTION = """
@@ -41,6 +45,12 @@ events (O-data) of one workspace.
   with its reason under `errors`.
 * **Writes** accept an `Idempotency-Key` header: a retried request returns the first answer.
 """
+
+
+def create_app_from_environment() -> FastAPI:
+    """Build the app from TOUCHPOINTS_* variables (each process of `serve --processes N`)."""
+    settings = get_settings()
+    return create_app(settings, run_worker=settings.embedded_worker)
 
 
 def create_app(
@@ -102,16 +112,60 @@ def create_app(
 
 
 def _limit_body_size(app: FastAPI, max_bytes: int) -> None:
-    @app.middleware("http")
-    async def refuse_oversized(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_bytes:
-            return problem_response(
-                413, "Content too large", f"request bodies are limited to {max_bytes} bytes"
-            )
-        return await call_next(request)
+    app.add_middleware(BodySizeLimit, max_bytes=max_bytes)
+
+
+class BodySizeLimit:
+    """Refuse bodies over the limit with 413 (a plain ASGI layer, cheap on every request)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 413 for a declared oversized body, or once a streamed body passes the limit."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        await self._counted(scope, receive, send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received = 0
+        refused = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Answer 413 now; the app sees the client go away and stops reading.
+                    refused = True
+                    await self._too_large(scope, receive, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        with contextlib.suppress(ClientDisconnect):
+            await self.app(scope, counting_receive, guarded_send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413, "Content too large", f"request bodies are limited to {self.max_bytes} bytes"
+        )
+        await response(scope, receive, send)
 
 
 def _system_router() -> APIRouter:

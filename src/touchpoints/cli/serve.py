@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -27,20 +28,36 @@ def prepare_store(settings: Settings) -> None:
 
 
 def run_server(
-    settings: Settings, *, host: str, port: int, worker: bool, trusted_proxies: str | None = None
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    worker: bool,
+    trusted_proxies: str | None = None,
+    processes: int = 1,
 ) -> None:
-    """Serve the app (and, on request, one in-process job worker) until interrupted."""
+    """Serve the app (and, on request, in-process job workers) until interrupted."""
+    options: dict[str, object] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "proxy_headers": trusted_proxies is not None,
+        "forwarded_allow_ips": trusted_proxies,
+    }
+    if processes > 1:
+        # Each process builds its own app from the environment; pass on what the CLI decided.
+        os.environ["TOUCHPOINTS_DATA_DIR"] = str(settings.data_dir)
+        os.environ["TOUCHPOINTS_EMBEDDED_WORKER"] = "true" if worker else "false"
+        uvicorn.run(
+            "touchpoints.api.app:create_app_from_environment",
+            factory=True,
+            workers=processes,
+            **options,  # type: ignore[arg-type]
+        )
+        return
     from touchpoints.api.app import create_app
 
-    app = create_app(settings, run_worker=worker)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="info",
-        proxy_headers=trusted_proxies is not None,
-        forwarded_allow_ips=trusted_proxies,
-    )
+    uvicorn.run(create_app(settings, run_worker=worker), **options)  # type: ignore[arg-type]
 
 
 def serve_command(
@@ -65,6 +82,16 @@ def serve_command(
             "`127.0.0.1`), so sign-in limits and the audit log see the client's address.",
         ),
     ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            min=1,
+            max=64,
+            help="Server processes sharing the port (about one per core). Each runs its own "
+            "in-process worker when workers are on; rate limits are counted per process.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app and the REST API (docs at /docs) on http://HOST:PORT."""
     settings = load_settings(data_dir)
@@ -72,7 +99,14 @@ def serve_command(
         prepare_store(settings)
     in_process = settings.is_sqlite and settings.embedded_worker if worker is None else worker
     console.print(f"Touchpoints on [bold]http://{host}:{port}[/] (API docs: /docs)")
-    run_server(settings, host=host, port=port, worker=in_process, trusted_proxies=trusted_proxies)
+    run_server(
+        settings,
+        host=host,
+        port=port,
+        worker=in_process,
+        trusted_proxies=trusted_proxies,
+        processes=processes,
+    )
 
 
 def worker_command(
