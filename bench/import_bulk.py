@@ -1,13 +1,18 @@
 """Time a bulk CSV import of feedback into SQLite and PostgreSQL, next to a raw-insert baseline.
 
-A CSV of N rows (source_ref, occurred_at, channel, text, scores.nps, language) is generated in a
-temp folder and imported with the real importer (`import_file`, as `touchpoints import feedback`
-runs it: chunks of 1,000, each committed with the run's progress) into a fresh store. The
-baseline takes exactly the rows the importer stored in `feedback_items` and writes them into an
-empty schema (holding only the workspace they belong to): `executemany` in one transaction on
-SQLite (same pragmas), `COPY ... FROM STDIN` with psycopg on PostgreSQL.
+A realistic feedback export of N rows (response id, occurred_at, channel, NPS, CSAT, comment,
+customer email, touchpoint name) is generated in a temp folder and imported with the real
+importer (`import_file`, as `touchpoints import feedback` runs it: chunks of 10,000, each
+committed with the run's progress) into a fresh store, with a mapping file that turns the
+touchpoint names into the workspace's touchpoints. Customers are created and linked by email.
 
-Usage: python bench/import_bulk.py [--rows 1000000] [--stores sqlite,postgresql] [--pg-url URL]
+Baseline, measured in the same run: exactly the rows the importer stored (customers, their
+identities, feedback items) written into an empty schema holding only the workspace and its
+touchpoints: one `executemany` transaction on SQLite (the importer's pragmas, page cache
+included; the full-text triggers fire), `COPY ... FROM STDIN` with psycopg on PostgreSQL.
+Rollups are not part of the baseline. Several runs (`--runs`) give medians.
+
+Usage: python bench/import_bulk.py [--rows 1000000] [--runs 1] [--stores sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import csv
 import os
 import platform
 import random
+import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,14 +42,18 @@ from touchpoints.auth.permissions import Principal, Role
 from touchpoints.auth.service import first_admin
 from touchpoints.db.engine import make_engine, make_session_factory
 from touchpoints.db.registry import load_metadata
-from touchpoints.imports.flows import ImportRequest, import_file
+from touchpoints.imports.flows import IMPORT_PAGE_CACHE_KIB, ImportRequest, import_file
 from touchpoints.imports.models import ImportFormat, ImportKind
 from touchpoints.imports.readers import ImportFile
+from touchpoints.imports.schemas import ColumnMapping
+from touchpoints.journeys.models import Touchpoint
 from touchpoints.orgs.models import Workspace
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CLI = [str(Path(sys.executable).with_name("touchpoints"))]
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
+CUSTOMERS_PER_ROW = 5  # a customer gives feedback five times on average
+TOUCHPOINTS = ("Website", "Check-in", "Boarding", "In flight", "Baggage", "Call centre")
 TEXTS = (
     "The boarding was quick and the crew friendly",
     "My bag arrived late and nobody at the desk could say where it was",
@@ -54,24 +65,47 @@ CHANNELS = ("web", "email", "sms", "phone", "app", "store")
 
 
 def write_csv(path: Path, rows: int) -> None:
-    """Write a feedback CSV with `rows` rows in the importer's own column names."""
+    """Write a feedback export with `rows` rows, as a survey tool would export it."""
     rng = random.Random(7)
     start = datetime(2025, 4, 1, tzinfo=UTC)
+    customers = max(1, rows // CUSTOMERS_PER_ROW)
     with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(["source_ref", "occurred_at", "channel", "text", "scores.nps", "language"])
+        out.writerow(
+            ["Response ID", "Recorded", "Channel", "NPS", "CSAT", "Comment", "Email", "Touchpoint"]
+        )
         for n in range(rows):
             when = start + timedelta(seconds=rng.randrange(0, 540 * 86400))
             out.writerow(
                 [
-                    f"resp-{n:07d}",
+                    f"R_{n:08d}",
                     when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     rng.choice(CHANNELS),
-                    rng.choice(TEXTS),
                     rng.randrange(0, 11),
-                    "en",
+                    rng.choice(("", "", "3", "4", "5")),
+                    rng.choice(TEXTS),
+                    f"traveller{rng.randrange(customers)}@example.com",
+                    rng.choice(TOUCHPOINTS),
                 ]
             )
+
+
+def mapping_for(touchpoints: dict[str, str]) -> ColumnMapping:
+    """Return the column mapping of the export: touchpoint names become touchpoint ids."""
+    return ColumnMapping(
+        columns={
+            "Response ID": "source_ref",
+            "Recorded": "occurred_at",
+            "Channel": "channel",
+            "NPS": "scores.nps",
+            "CSAT": "scores.csat",
+            "Comment": "text",
+            "Email": "customer.email",
+            "Touchpoint": "touchpoint_id",
+        },
+        values={"Touchpoint": touchpoints},
+        defaults={"source": "survey-tool", "solicited": True, "language": "en"},
+    )
 
 
 def _setup_store(url: str, data_dir: Path) -> None:
@@ -92,6 +126,22 @@ def _setup_store(url: str, data_dir: Path) -> None:
         ["users", "create", "--email", "admin@bench-air.example.com", "--role", "admin"],
     ):
         subprocess.run([*CLI, *args, "--json"], env=env, check=True, capture_output=True)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            workspace = session.scalars(sa.select(Workspace)).one()
+            for name in TOUCHPOINTS:
+                session.add(
+                    Touchpoint(
+                        workspace_id=workspace.id,
+                        name=name,
+                        channel="web",
+                        owner_department="service",
+                    )
+                )
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 def import_once(url: str, csv_path: Path) -> tuple[float, int]:
@@ -104,10 +154,12 @@ def import_once(url: str, csv_path: Path) -> tuple[float, int]:
             admin = first_admin(db_session=session, workspace_id=workspace.id)
             assert admin is not None
             actor = Principal(workspace_id=workspace.id, user_id=admin.user.id, role=Role.ADMIN)
+            touchpoints = {t.name: t.id for t in session.scalars(sa.select(Touchpoint))}
             request = ImportRequest(
                 source=ImportFile.from_path(csv_path),
                 kind=ImportKind.FEEDBACK,
                 fmt=ImportFormat.CSV,
+                mapping=mapping_for(touchpoints),
             )
             started = time.perf_counter()
             run = import_file(
@@ -129,55 +181,71 @@ def _empty_schema(url: str) -> None:
         engine.dispose()
 
 
+STORED_TABLES = ("customers", "customer_identities", "feedback_items")
+SETUP_TABLES = ("workspaces", "touchpoints")
+
+
+def _columns(table: str) -> list[str]:
+    return [c.name for c in load_metadata().tables[table].columns]
+
+
 def sqlite_baseline(source: Path, target: Path) -> tuple[float, int]:
-    """Insert the imported feedback rows into an empty SQLite schema with executemany."""
+    """Insert the rows the importer stored into an empty SQLite schema with executemany."""
     _empty_schema(f"sqlite:///{target}")
     db = sqlite3.connect(target, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+    # The importer's pragmas, page cache included.
+    cache = f"cache_size=-{IMPORT_PAGE_CACHE_KIB}"
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", cache):
         db.execute(f"PRAGMA {pragma}")
     db.execute("ATTACH DATABASE ? AS src", (str(source),))
-    db.execute("INSERT INTO workspaces SELECT * FROM src.workspaces")
-    columns = ", ".join(f'"{c}"' for c in _feedback_columns())
-    rows = db.execute(f"SELECT {columns} FROM src.feedback_items").fetchall()
+    for table in SETUP_TABLES:
+        names = ", ".join(f'"{c}"' for c in _columns(table))
+        db.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM src.{table}")
+    stored = {}
+    for table in STORED_TABLES:
+        names = ", ".join(f'"{c}"' for c in _columns(table))
+        stored[table] = (names, db.execute(f"SELECT {names} FROM src.{table}").fetchall())
     db.execute("DETACH DATABASE src")
-    marks = ", ".join("?" * len(rows[0]))
     started = time.perf_counter()
     db.execute("BEGIN IMMEDIATE")
-    db.executemany(f"INSERT INTO feedback_items ({columns}) VALUES ({marks})", rows)
+    for table, (names, rows) in stored.items():
+        marks = ", ".join("?" * len(rows[0]))
+        db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
     db.execute("COMMIT")
     seconds = time.perf_counter() - started
     db.close()
-    return seconds, len(rows)
-
-
-def _feedback_columns() -> list[str]:
-    return [c.name for c in load_metadata().tables["feedback_items"].columns]
+    return seconds, len(stored["feedback_items"][1])
 
 
 def pg_baseline(base_url: str, source_schema: str) -> tuple[float, int]:
-    """COPY the imported feedback rows into an empty PostgreSQL schema with psycopg."""
+    """COPY the rows the importer stored into an empty PostgreSQL schema with psycopg."""
     with pg_schema(base_url) as (url, schema):
         _empty_schema(url)
         dsn = base_url.replace("postgresql+psycopg://", "postgresql://")
-        columns = ", ".join(f'"{c}"' for c in _feedback_columns())
-        as_text = ", ".join(f'"{c}"::text' for c in _feedback_columns())
         with psycopg.connect(dsn, autocommit=False) as conn:
-            conn.execute(
-                f'INSERT INTO "{schema}".workspaces SELECT * FROM "{source_schema}".workspaces'
-            )
+            # Triggers name their tables unqualified: they must see the new schema first.
+            conn.execute(f'SET search_path TO "{schema}"')
+            for table in SETUP_TABLES:
+                names = ", ".join(f'"{c}"' for c in _columns(table))
+                conn.execute(
+                    f'INSERT INTO "{schema}".{table} ({names}) '
+                    f'SELECT {names} FROM "{source_schema}".{table}'
+                )
             conn.commit()
-            rows = conn.execute(
-                f'SELECT {as_text} FROM "{source_schema}".feedback_items'
-            ).fetchall()
+            stored = {}
+            for table in STORED_TABLES:
+                names = ", ".join(f'"{c}"' for c in _columns(table))
+                as_text = ", ".join(f'"{c}"::text' for c in _columns(table))
+                query = f'SELECT {as_text} FROM "{source_schema}".{table}'
+                stored[table] = (names, conn.execute(query).fetchall())
             started = time.perf_counter()
-            with conn.cursor().copy(
-                f'COPY "{schema}".feedback_items ({columns}) FROM STDIN'
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
+            for table, (names, rows) in stored.items():
+                with conn.cursor().copy(f'COPY "{schema}".{table} ({names}) FROM STDIN') as copy:
+                    for row in rows:
+                        copy.write_row(row)
             conn.commit()
             seconds = time.perf_counter() - started
-        return seconds, len(rows)
+        return seconds, len(stored["feedback_items"][1])
 
 
 @contextmanager
@@ -195,47 +263,70 @@ def pg_schema(base_url: str) -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
-def _report(store: str, imported: tuple[float, int], base: tuple[float, int]) -> None:
-    seconds, count = imported
-    raw_seconds, raw_count = base
-    print(f"{store} import: {count:,} rows in {seconds:.1f} s = {count / seconds:,.0f} rows/s")
+def _report(store: str, imports: list[tuple[float, int]], bases: list[tuple[float, int]]) -> None:
+    """Print each run and the medians: rows/s of the import, of the baseline, and their ratio."""
+    rates = [count / seconds for seconds, count in imports]
+    raw = [count / seconds for seconds, count in bases]
+    for (seconds, count), (raw_seconds, _) in zip(imports, bases, strict=True):
+        print(
+            f"{store} run: import {count:,} rows in {seconds:.1f} s, baseline {raw_seconds:.1f} s"
+        )
+    rate, raw_rate = statistics.median(rates), statistics.median(raw)
     print(
-        f"{store} baseline: {raw_count:,} rows in {raw_seconds:.2f} s = "
-        f"{raw_count / raw_seconds:,.0f} rows/s; import/baseline time {seconds / raw_seconds:.1f}x",
+        f"{store}: import median {rate:,.0f} rows/s ({' / '.join(f'{r:,.0f}' for r in rates)}); "
+        f"baseline median {raw_rate:,.0f} rows/s ({' / '.join(f'{r:,.0f}' for r in raw)}); "
+        f"import/baseline speed {rate / raw_rate:.2f}",
         flush=True,
     )
+
+
+def run_store(store: str, folder: Path, csv_path: Path, pg_url: str) -> None:
+    """Import into a fresh store and run the baseline on what it stored, once."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    if store == "sqlite":
+        url = f"sqlite:///{folder / 'touchpoints.db'}"
+        _setup_store(url, folder)
+        imported = import_once(url, csv_path)
+        RESULTS.setdefault(store, ([], []))[0].append(imported)
+        base = sqlite_baseline(folder / "touchpoints.db", folder / "raw.db")
+        RESULTS[store][1].append(base)
+        return
+    with pg_schema(pg_url) as (url, schema):
+        _setup_store(url, folder)
+        imported = import_once(url, csv_path)
+        RESULTS.setdefault(store, ([], []))[0].append(imported)
+        RESULTS[store][1].append(pg_baseline(pg_url, schema))
+
+
+RESULTS: dict[str, tuple[list[tuple[float, int]], list[tuple[float, int]]]] = {}
 
 
 def main() -> None:
     """Generate the CSV, import it into each store, run the baselines; print the figures."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=PG_URL)
     args = parser.parse_args()
     print(
         f"{date.today()} {platform.machine()} {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; {args.rows:,} rows"
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; {args.rows:,} rows, "
+        f"{args.runs} run(s)"
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         csv_path = folder / "feedback.csv"
         write_csv(csv_path, args.rows)
         print(f"CSV: {csv_path.stat().st_size / 1e6:.1f} MB", flush=True)
-        for store in args.stores.split(","):
-            if store == "sqlite":
-                (folder / "sqlite").mkdir()
-                url = f"sqlite:///{folder / 'sqlite' / 'touchpoints.db'}"
-                _setup_store(url, folder / "sqlite")
-                imported = import_once(url, csv_path)
-                base = sqlite_baseline(folder / "sqlite" / "touchpoints.db", folder / "raw.db")
-                _report(store, imported, base)
-            else:
-                with pg_schema(args.pg_url) as (url, schema):
-                    (folder / "pg").mkdir()
-                    _setup_store(url, folder / "pg")
-                    imported = import_once(url, csv_path)
-                    _report(store, imported, pg_baseline(args.pg_url, schema))
+        for _ in range(args.runs):
+            for store in args.stores.split(","):
+                run_store(store, folder / store, csv_path, args.pg_url)
+                imports, bases = RESULTS[store]
+                print(f"{store}: {imports[-1][1] / imports[-1][0]:,.0f} rows/s", flush=True)
+        for store, (imports, bases) in RESULTS.items():
+            _report(store, imports, bases)
 
 
 if __name__ == "__main__":

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "touchpoints-development-secret-change-me"
 PLACEHOLDER_SECRETS = frozenset({DEVELOPMENT_SECRET, "changethis", "secret", "change-me", ""})
+FRAME_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?")
 
 
 class Environment(StrEnum):
@@ -95,10 +97,42 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         default="Touchpoints <touchpoints@localhost>", description="Sender of outgoing email."
     )
+    sms_webhook_url: str | None = Field(
+        default=None, description="URL the SMS provider webhook is POSTed to; empty turns SMS off."
+    )
+    sms_webhook_secret: SecretStr | None = Field(
+        default=None, description="Shared secret signing SMS requests and delivery callbacks."
+    )
+    sms_sender: str | None = Field(
+        default=None, description="Sender id or number SMS invitations come from."
+    )
+    sms_webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long to wait for the SMS provider's answer."
+    )
+    widget_frame_ancestors: str = Field(
+        default="",
+        description="Origins allowed to frame survey pages (the widget), space-separated.",
+    )
     embedded_worker: bool = Field(
         default=True,
         description="Run one in-process worker inside `touchpoints serve` (the SQLite default).",
     )
+    analytics_dir: Path | None = Field(
+        default=None,
+        description="Analytics store (Parquet files); empty means <data_dir>/analytics.",
+    )
+
+    @field_validator("widget_frame_ancestors")
+    @classmethod
+    def _origins_only(cls, value: str) -> str:
+        origins = [origin.rstrip("/") for origin in value.split()]
+        for origin in origins:
+            if not FRAME_ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin; write origins like https://shop.example "
+                    "separated by spaces"
+                )
+        return " ".join(origins)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Self:
@@ -126,6 +160,11 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.environment is Environment.PRODUCTION
+
+    @property
+    def analytics_root(self) -> Path:
+        """Return the folder of the analytics store's Parquet files."""
+        return self.data_dir / "analytics" if self.analytics_dir is None else self.analytics_dir
 
     @property
     def is_sqlite(self) -> bool:

@@ -17,13 +17,13 @@ from httpx import Response
 from sqlalchemy.orm import Session
 
 from tests.conftest import Caller, MakeCaller
+from tests.distribution.samples import survey_samples
 from tests.factories.customers import make_customer, make_segment
 from tests.factories.feedback import make_feedback_item
 from tests.factories.jobs import make_job
 from tests.factories.journeys import make_journey, make_touchpoint
 from tests.factories.operations import make_event
 from tests.factories.orgs import make_member_with_token, make_org_unit, make_workspace
-from tests.factories.surveys import make_survey
 from tests.surveys.samples import checkout
 from touchpoints.api.app import API_PREFIX
 from touchpoints.api.problems import PROBLEM_MEDIA_TYPE
@@ -112,6 +112,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/surveys/{survey_id}/invitations"): P.SURVEYS_WRITE,
     ("GET", "/surveys/{survey_id}/invitations"): P.SURVEYS_READ,
     ("GET", "/surveys/{survey_id}/response-rates"): P.SURVEYS_READ,
+    ("GET", "/surveys/{survey_id}/links/{link_id}/qr.png"): P.SURVEYS_READ,
+    ("GET", "/surveys/{survey_id}/links/{link_id}/qr.svg"): P.SURVEYS_READ,
+    ("GET", "/widget/secret"): P.TOKENS_MANAGE,
+    ("POST", "/widget/secret/rotate"): P.TOKENS_MANAGE,
     ("POST", "/surveys/{survey_id}/close"): P.SURVEYS_WRITE,
     ("POST", "/ingest/feedback"): P.FEEDBACK_WRITE,
     ("POST", "/ingest/events"): P.EVENTS_WRITE,
@@ -127,9 +131,13 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/imports/{run_id}/quarantine"): P.FEEDBACK_WRITE,
     ("PATCH", "/quarantine/{row_id}"): P.FEEDBACK_WRITE,
     ("POST", "/imports/{run_id}/replay"): P.FEEDBACK_WRITE,
+    ("GET", "/metrics"): P.FEEDBACK_READ,
+    ("GET", "/metrics/{metric}"): P.FEEDBACK_READ,
+    ("POST", "/metrics/query"): P.FEEDBACK_READ,
+    ("GET", "/outcomes"): P.FEEDBACK_READ,
 }
 # Routes that take no API token; tests/ingest/test_webhooks.py proves their own checks.
-PUBLIC_ROUTES = {("POST", "/ingest/webhooks/{source_id}")}
+PUBLIC_ROUTES = {("POST", "/ingest/webhooks/{source_id}"), ("POST", "/sms/status")}
 
 OCCURRED_AT = "2024-05-01T09:30:00+02:00"
 # A minimal valid body for each write, so a refusal is about the role, never the input.
@@ -175,6 +183,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     # "{name}" in a body value stands for that sample object's id.
     ("POST", "/customers/{survivor_id}/merge"): {"duplicate_id": "{duplicate_id}"},
     ("PATCH", "/quarantine/{row_id}"): {"status": "discarded"},
+    ("POST", "/metrics/query"): {"metric": "nps"},
 }
 # Uploads are multipart forms, not JSON.
 UPLOADS: dict[tuple[str, str], dict[str, Any]] = {
@@ -269,8 +278,9 @@ def build_objects(db_session: Session, workspace_id: str) -> dict[str, str]:
         "feedback_id": make_feedback_item(db_session, workspace_id=workspace_id).id,
         "event_id": make_event(db_session, workspace_id=workspace_id).id,
         "job_id": make_job(db_session, workspace_id=workspace_id, status=JobStatus.DEAD).id,
-        "survey_id": make_survey(db_session, workspace_id=workspace_id).id,
+        **survey_samples(db_session, workspace_id),
         "number": "1",
+        "metric": "nps",  # a metric name, the same in every workspace
         **_import_samples(db_session, workspace_id),
     }
     db_session.commit()
@@ -346,7 +356,12 @@ def test_other_workspaces_objects_are_not_found(
     values = build_objects(db_session, workspace_id)
     stranger = make_caller(role)
     granted = ROLE_PERMISSIONS[role]
-    with_ids = [route for route in call_order() if PATH_PARAMETER.search(route[1])]
+    # A metric name is nobody's object: /metrics/nps exists in every workspace.
+    with_ids = [
+        route
+        for route in call_order()
+        if PATH_PARAMETER.search(route[1]) and route != ("GET", "/metrics/{metric}")
+    ]
     wrong = []
     for route in with_ids:
         needed = ROUTE_PERMISSIONS[route]

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import ADMIN, LiveSite, open_profile, sign_in
+from tests.browser.listen_data import listen_ids
 from touchpoints.customers.models import Customer
 from touchpoints.feedback.models import FeedbackItem
 
@@ -24,6 +25,7 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SIGNED_IN_PAGES = [
     "/overview",
+    "/explore?metric=nps&by=touchpoint&period=month",
     "/inbox",
     "/inbox/{feedback_id}",
     "/customers",
@@ -35,6 +37,14 @@ SIGNED_IN_PAGES = [
     "/settings/org-units",
     "/settings/tokens",
     "/settings/privacy",
+    "/surveys",
+    "/surveys/new",
+    "/surveys/{survey_id}/edit",
+    "/surveys/{survey_id}/distribution",
+    "/surveys/{survey_id}/responses",
+    "/imports",
+    "/imports/{run_id}",
+    "/imports/{run_id}/rows/{row_id}",
 ]
 RUN_AXE = """options => axe.run(document, options).then(results => results.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
@@ -88,7 +98,7 @@ def demo_ids(site: LiveSite) -> dict[str, str]:
         customer_id = session.scalars(
             select(Customer.id).where(Customer.workspace_id == site.demo.workspace_id).limit(1)
         ).one()
-    return {"feedback_id": feedback_id, "customer_id": customer_id}
+    return {"feedback_id": feedback_id, "customer_id": customer_id} | listen_ids(site)
 
 
 def test_sign_in_page_meets_wcag_21_aa(page: Page) -> None:

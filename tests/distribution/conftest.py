@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import Caller
+from tests.distribution.sms_provider import SmsProviderServer, running_sms_provider
 from tests.jobs.conftest import Clock
 from tests.mail.smtp_server import Inbox, free_port
 from tests.surveys.samples import publish
@@ -26,6 +28,7 @@ PUBLIC_URL = "https://cx.example"
 REFUSED_DOMAIN = "@gone.example"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"(/s/i/[\w-]+)")
 UNSUBSCRIBE = re.compile(re.escape(PUBLIC_URL) + r"(/unsubscribe/[\w-]+)")
+SMS_SECRET = "sms-shared-secret-for-tests"
 
 
 class _Server:
@@ -86,6 +89,45 @@ def worker(
 
 
 @pytest.fixture
+def sms_provider() -> Iterator[SmsProviderServer]:
+    """A real HTTP server on a free port playing the SMS provider."""
+    with running_sms_provider(SMS_SECRET) as provider:
+        yield provider
+
+
+@pytest.fixture
+def sms_settings(mail_settings: Settings, sms_provider: SmsProviderServer) -> Settings:
+    """Mail settings plus the SMS webhook of the test provider."""
+    return mail_settings.model_copy(
+        update={
+            "sms_webhook_url": sms_provider.url,
+            "sms_webhook_secret": SecretStr(SMS_SECRET),
+            "sms_sender": "Brightwing",
+            "sms_webhook_timeout_seconds": 1.0,
+        }
+    )
+
+
+@pytest.fixture
+def sms_admin(committed_admin: Caller, sms_settings: Settings) -> Caller:
+    """The committed admin, calling an app configured to send SMS through the test provider."""
+    committed_admin.http.app.state.settings = sms_settings  # type: ignore[attr-defined]
+    return committed_admin
+
+
+@pytest.fixture
+def sms_worker(
+    committed_factory: sessionmaker[Session], sms_settings: Settings, clock: Clock
+) -> Worker:
+    """A worker sending SMS through the test provider."""
+    registry = JobRegistry()
+    register_handlers(registry, settings=sms_settings)
+    return Worker(
+        committed_factory, sms_settings, registry, "texter", maintenance=False, clock=clock
+    )
+
+
+@pytest.fixture
 def visitor(committed_admin: Caller) -> Iterator[TestClient]:
     """A customer's browser without credentials that does not follow redirects by itself."""
     app = committed_admin.http.app
@@ -96,6 +138,15 @@ def visitor(committed_admin: Caller) -> Iterator[TestClient]:
 def add_customer(admin: Caller, email: str, name: str = "Ana Lima") -> str:
     """Create a customer with an email address through the API; return its id."""
     created = admin.http.post("/api/v1/customers", json={"display_name": name, "email": email})
+    assert created.status_code == 201, created.text
+    customer_id: str = created.json()["id"]
+    return customer_id
+
+
+def add_phone_customer(admin: Caller, phone: str, **fields: Any) -> str:
+    """Create a customer reachable by phone through the API; return its id."""
+    body = {"display_name": "Ana Lima", "phone": phone, **fields}
+    created = admin.http.post("/api/v1/customers", json=body)
     assert created.status_code == 201, created.text
     customer_id: str = created.json()["id"]
     return customer_id
@@ -128,8 +179,9 @@ def unsubscribe_path(message: Message) -> str:
     return match.group(1)
 
 
-def body_of(message: Message) -> str:
-    """Return the decoded plain-text body of an email."""
-    payload = message.get_payload(decode=True)
+def body_of(message: Message, subtype: str = "plain") -> str:
+    """Return the decoded text/plain (or text/html) part of an email."""
+    [part] = [p for p in message.walk() if p.get_content_type() == f"text/{subtype}"]
+    payload = part.get_payload(decode=True)
     assert isinstance(payload, bytes)
-    return payload.decode()
+    return payload.decode(part.get_content_charset() or "utf-8")

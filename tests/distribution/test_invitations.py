@@ -101,7 +101,15 @@ def test_response_rates_count_sent_started_and_completed(
     rates = committed_admin.http.get(f"/api/v1/surveys/{survey_id}/response-rates").json()
 
     assert rates["channels"] == [
-        {"channel": "email", "sent": 4, "started": 2, "completed": 1, "response_rate": 0.25}
+        {
+            "channel": "email",
+            "sent": 4,
+            "delivered": 2,
+            "bounced": 0,
+            "started": 2,
+            "completed": 1,
+            "response_rate": 0.25,
+        }
     ]
 
 

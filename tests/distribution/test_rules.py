@@ -112,3 +112,28 @@ def test_a_segment_is_invited_and_customers_without_email_are_skipped(
 
     assert [i["customer_id"] for i in batch["invited"]] == [with_email]
     assert batch["skipped"] == [{"customer_id": phone_only, "reason": "no email address"}]
+
+
+def test_a_surveys_own_rule_applies_to_invitations_sent_through_the_api(
+    committed_admin: Caller, committed_factory: sessionmaker[Session]
+) -> None:
+    ana = add_customer(committed_admin, "ana@shop.example")
+    invite(committed_admin, new_survey(committed_admin), [ana])
+    with unit_of_work(committed_factory) as session:
+        session.execute(update(Invitation).values(created_at=utcnow() - timedelta(days=12)))
+    strict = new_survey(committed_admin)
+    relaxed = new_survey(committed_admin)
+    with unit_of_work(committed_factory) as session:
+        workspace = session.get(Workspace, committed_admin.workspace_id)
+        assert workspace is not None
+        workspace.settings = {
+            **workspace.settings,
+            "contact_frequency_days": 5,
+            "survey_contact_frequency_days": {strict: 60},
+        }
+
+    refused = invite(committed_admin, strict, [ana])
+    assert refused["skipped"] == [
+        {"customer_id": ana, "reason": "invited 12 days ago; limit 60 days"}
+    ], "the survey's 60 days win over the workspace's 5"
+    assert invite(committed_admin, relaxed, [ana])["skipped"] == []

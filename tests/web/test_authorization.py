@@ -13,26 +13,35 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.factories.customers import make_customer
 from tests.factories.feedback import make_feedback_item
 from tests.factories.orgs import make_org_unit, make_workspace
+from tests.factories.surveys import make_survey
 from tests.web.conftest import Browser, MakeBrowser
 from touchpoints.api.app import API_PREFIX
-from touchpoints.auth.permissions import Role
+from touchpoints.auth.permissions import Principal, Role
 from touchpoints.auth.service import issue_token
+from touchpoints.imports.flows import ImportRequest, import_file
+from touchpoints.imports.models import ImportFormat, ImportKind, QuarantinedRow
+from touchpoints.imports.readers import ImportFile
 
 EVERYONE = dict.fromkeys(Role, 200)
 # Viewers read dashboards and feedback, never customer identities.
 NOT_VIEWERS = EVERYONE | {Role.VIEWER: 403}
 ADMINS = dict.fromkeys(Role, 403) | {Role.ADMIN: 200}
 REDIRECTED = dict.fromkeys(Role, 303)
+WRITERS = dict.fromkeys(Role, 403) | {Role.ADMIN: 200, Role.ANALYST: 200}
 
 # What each role gets from each GET page, signed in (manager and agent limited to one store).
 PAGE_ACCESS: dict[str, dict[Role, int]] = {
     "/": REDIRECTED,
     "/overview": EVERYONE,
+    "/explore": EVERYONE,
+    "/explore/export.csv": EVERYONE,
+    "/explore/export.parquet": EVERYONE,
     "/inbox": EVERYONE,
     "/inbox/{item_id}": EVERYONE,
     "/customers": NOT_VIEWERS,
@@ -44,6 +53,15 @@ PAGE_ACCESS: dict[str, dict[Role, int]] = {
     "/settings/tokens": ADMINS,
     "/settings/audit": ADMINS,
     "/settings/privacy": EVERYONE,
+    "/surveys": EVERYONE,  # write buttons only for surveys:write
+    "/surveys/new": WRITERS,
+    "/surveys/{survey_id}/edit": EVERYONE,  # read-only without surveys:write
+    "/surveys/{survey_id}/export": EVERYONE,
+    "/surveys/{survey_id}/distribution": EVERYONE,
+    "/surveys/{survey_id}/responses": EVERYONE,
+    "/imports": WRITERS,  # roles that may import some kind of data
+    "/imports/{run_id}": WRITERS,
+    "/imports/{run_id}/rows/{row_id}": WRITERS,
 }
 # Pages anyone may open signed out, and what they answer then.
 PUBLIC_PAGES: dict[str, int] = {
@@ -53,6 +71,7 @@ PUBLIC_PAGES: dict[str, int] = {
     "/s/{public_token}": 404,  # survey respondent pages: open to anyone holding a live link
     "/s/{public_token}/r/{resume_token}": 404,
     "/s/i/{token}": 404,  # personal invitation links and unsubscribe: the token is the key
+    "/s/w/{public_token}": 404,  # widget entry: a link plus a signature by the host's backend
     "/unsubscribe/{token}": 404,
 }
 # Routes that are not pages: the API, health check, docs and static files.
@@ -114,12 +133,26 @@ def scene(make_browser: MakeBrowser, db_session: Session) -> Scene:
     )
     db_session.commit()
     values |= {"user_id": browsers[Role.VIEWER].user.id, "token_id": token.id}
+    values |= _survey_and_import(db_session, workspace_id, browsers[Role.ADMIN].principal)
     values |= {
         "public_token": "no-such-link",
         "resume_token": "no-such-response",
         "token": "no-such-invitation",
     }
     return Scene(browsers, values, elsewhere)
+
+
+def _survey_and_import(db_session: Session, workspace_id: str, admin: Principal) -> dict[str, str]:
+    survey = make_survey(db_session, workspace_id=workspace_id)
+    request = ImportRequest(
+        source=ImportFile.from_bytes("bad.csv", b"text,scores.nps\nToo high,12\n"),
+        kind=ImportKind.FEEDBACK,
+        fmt=ImportFormat.CSV,
+    )
+    run = import_file(db_session=db_session, actor=admin, request=request)
+    row = db_session.scalars(select(QuarantinedRow).where(QuarantinedRow.run_id == run.id)).one()
+    db_session.commit()
+    return {"survey_id": survey.id, "run_id": run.id, "row_id": row.id}
 
 
 def _store_with_feedback(db_session: Session, workspace_id: str, unit_id: str) -> dict[str, str]:

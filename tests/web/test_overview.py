@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
+from tests.analytics.conftest import feedback, write_dataset
 from tests.factories.journeys import make_journey, make_touchpoint
 from tests.factories.orgs import make_org_unit
 from tests.web.conftest import Browser, MakeBrowser
+from touchpoints.analytics.layout import FEEDBACK
 from touchpoints.auth.permissions import Principal, Role
+from touchpoints.config import Settings
 from touchpoints.feedback.models import FeedbackItem
 from touchpoints.metrics.rollups import rebuild_rollups
 from touchpoints.metrics.statistics import nps_from_counts, nps_score
+from touchpoints.orgs.models import OrgUnit
 from touchpoints.web.templating import format_interval, format_number, format_signed
 
 
@@ -37,6 +43,7 @@ def _feedback(
     *,
     org_unit_id: str,
     when: datetime,
+    root: Path,
     touchpoint_id: str | None = None,
 ) -> None:
     # Stored in bulk, then the rollups rebuilt once (the feedback service's own upkeep of the
@@ -56,10 +63,26 @@ def _feedback(
     )
     db_session.flush()
     rebuild_rollups(db_session, workspace_id=actor.workspace_id)
+    # The overview reads the analytics store: write the same answers there, as the exporter
+    # would (its own tests prove it writes what the database holds).
+    unit = db_session.get(OrgUnit, org_unit_id)
+    assert unit is not None
+    rows = [
+        feedback(
+            when,
+            nps=nps,
+            org_unit_id=org_unit_id,
+            org_unit_path=unit.path,
+            touchpoint_id=touchpoint_id,
+            channel="email",
+        )
+        for nps in scores
+    ]
+    write_dataset(root, FEEDBACK, rows, actor.workspace_id, f"part-{uuid.uuid4().hex}.parquet")
 
 
 @pytest.fixture
-def airline(make_browser: MakeBrowser, db_session: Session) -> Airline:
+def airline(make_browser: MakeBrowser, db_session: Session, settings: Settings) -> Airline:
     """Store A: NPS 25 (n 40) this month; store B: 40 detractors; a small store: 10 answers."""
     admin = make_browser(Role.ADMIN)
     workspace_id = admin.principal.workspace_id
@@ -74,12 +97,23 @@ def airline(make_browser: MakeBrowser, db_session: Session) -> Airline:
     now = datetime.now(UTC) - timedelta(minutes=5)
     last_month = now.replace(day=1) - timedelta(days=10)
     actor = admin.principal
-    _feedback(db_session, actor, [10] * 20 + [8] * 10 + [3] * 10, org_unit_id=store_a, when=now)
-    _feedback(db_session, actor, [0] * 40, org_unit_id=store_b, when=now, touchpoint_id=gate.id)
+    root = settings.analytics_root
     _feedback(
-        db_session, actor, [10] * 40, org_unit_id=store_b, when=last_month, touchpoint_id=gate.id
+        db_session, actor, [10] * 20 + [8] * 10 + [3] * 10, org_unit_id=store_a, when=now, root=root
     )
-    _feedback(db_session, actor, [9] * 10, org_unit_id=small, when=now)
+    _feedback(
+        db_session, actor, [0] * 40, org_unit_id=store_b, when=now, root=root, touchpoint_id=gate.id
+    )
+    _feedback(
+        db_session,
+        actor,
+        [10] * 40,
+        org_unit_id=store_b,
+        when=last_month,
+        root=root,
+        touchpoint_id=gate.id,
+    )
+    _feedback(db_session, actor, [9] * 10, org_unit_id=small, when=now, root=root)
     db_session.commit()
     return Airline(admin, store_a, store_b, small, gate.name)
 

@@ -31,6 +31,7 @@ ROUTER_MODULES = (
     "touchpoints.ingest.api",
     "touchpoints.surveys.api",
     "touchpoints.distribution.api",
+    "touchpoints.analytics.api",
     "touchpoints.distribution.channels_api",
 )
 
@@ -92,6 +93,7 @@ def create_app(
             {"name": "feedback", "description": "Feedback items (X-data)."},
             {"name": "events", "description": "Operational events (O-data)."},
             {"name": "jobs", "description": "Background jobs and their dead letters."},
+            {"name": "metrics", "description": "NPS, CSAT, CES and more with intervals."},
             {"name": "system", "description": "Health and version."},
         ],
     )

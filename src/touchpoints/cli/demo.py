@@ -10,10 +10,12 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from touchpoints.auth.passwords import MIN_PASSWORD_LENGTH
@@ -54,7 +56,7 @@ def demo_command(
     """Build the demo workspace (a fictional airline) once, then serve it."""
     settings = load_settings(data_dir)
     prepare_store(settings)
-    _, factory = open_store(settings)
+    engine, factory = open_store(settings)
     spec = DemoSpec(seed=seed, customers=customers, feedback=feedback)
     built = None
     if demo_exists(session_factory=factory, slug=spec.slug):
@@ -62,6 +64,7 @@ def demo_command(
             console.print("demo workspace already built; reusing it")
     else:
         built = _build_with_progress(factory, spec, quiet=as_json)
+    _export_analytics(engine, settings, quiet=as_json)
     with unit_of_work(factory) as session:
         workspace = get_workspace_by_slug(db_session=session, slug=spec.slug)
         assert workspace is not None
@@ -86,6 +89,24 @@ def demo_command(
         _print_welcome(url, login, token, built_seconds=built.seconds if built else None)
     if serve:
         run_server(settings, host=host, port=port, worker=settings.embedded_worker)
+
+
+def _export_analytics(engine: Engine, settings: Settings, *, quiet: bool) -> None:
+    """Bring the analytics store up to date, so the first page already shows every number."""
+    from touchpoints.analytics.export import AnalyticsExporter
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=quiet, transient=True) as progress:
+        task = progress.add_task("analytics store", total=None)
+
+        def show(dataset: str, rows: int) -> None:
+            progress.update(task, description=f"analytics store: {dataset} {rows:,} rows")
+
+        summary = AnalyticsExporter(engine, settings.analytics_root, progress=show).export()
+    if not quiet:
+        console.print(
+            f"analytics store up to date ({summary.rows:,} rows in {summary.seconds:.1f} s)"
+        )
 
 
 def _build_with_progress(

@@ -7,7 +7,8 @@ import logging
 import typer
 
 from touchpoints import __version__
-from touchpoints.cli import db, demo, imports, serve, tokens, users, workspaces
+from touchpoints.cli import analytics, db, demo, imports, serve, tokens, users, workspaces
+from touchpoints.cli.report import report_command
 
 app = typer.Typer(
     name="touchpoints",
@@ -22,11 +23,13 @@ app.command("init")(demo.init_command)
 app.command("demo")(demo.demo_command)
 app.command("serve")(serve.serve_command)
 app.command("worker")(serve.worker_command)
+app.command("report")(report_command)
 app.add_typer(db.app, name="db")
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(imports.app, name="import")
+app.add_typer(analytics.app, name="analytics")
 
 
 def _version(value: bool) -> None:

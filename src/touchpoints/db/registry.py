@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "touchpoints.surveys.models",
     "touchpoints.imports.models",
     "touchpoints.distribution.models",
+    "touchpoints.analytics.changes",
 )
 
 

@@ -1,14 +1,16 @@
-"""Routes for survey invitations: send by email, list, and response rates."""
+"""Routes for survey invitations (email, SMS), response rates and QR codes of survey links."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from typing import Annotated
 
-from touchpoints.api.deps import ActorDep, ListParamsDep, SessionDep
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+
+from touchpoints.api.deps import ActorDep, ListParamsDep, SessionDep, SettingsDep
 from touchpoints.api.listing import Page
 from touchpoints.api.writes import WriteRequestDep, respond
-from touchpoints.distribution import service
+from touchpoints.distribution import qr, service
 from touchpoints.distribution.schemas import (
     InvitationBatch,
     InvitationCreate,
@@ -31,17 +33,22 @@ def create_invitations(
     body: InvitationCreate,
     session: SessionDep,
     actor: ActorDep,
+    settings: SettingsDep,
     write: WriteRequestDep,
 ) -> JSONResponse:
-    """Queue personal email invitations; unsubscribed or recently invited customers are skipped.
+    """Queue personal email or SMS invitations; unsubscribed or recently invited are skipped.
 
     The answer lists each skipped customer with the reason, like
-    "invited 12 days ago; limit 30 days" or "unsubscribed".
+    "invited 12 days ago; limit 30 days", "unsubscribed" or "no phone number".
     """
 
     def create() -> InvitationBatch:
         invited, skipped = service.create_invitations(
-            db_session=session, actor=actor, survey_id=survey_id, invitation_in=body
+            db_session=session,
+            actor=actor,
+            survey_id=survey_id,
+            invitation_in=body,
+            settings=settings,
         )
         return InvitationBatch(
             invited=[InvitationRead.model_validate(i) for i in invited],
@@ -73,5 +80,88 @@ def list_invitations(
     "/{survey_id}/response-rates", response_model=ResponseRates, summary="Read response rates"
 )
 def read_response_rates(survey_id: str, session: SessionDep, actor: ActorDep) -> ResponseRates:
-    """Count invitations sent, started and completed per channel, and completed / sent."""
+    """Count invitations sent, delivered, bounced, started and completed per channel.
+
+    `response_rate` is completed / sent; `delivered` counts those known to have reached the
+    customer (a provider delivery report, or the link opened).
+    """
     return service.response_rates(db_session=session, actor=actor, survey_id=survey_id)
+
+
+Scale = Annotated[
+    int,
+    Query(ge=qr.MIN_SCALE, le=qr.MAX_SCALE, description="Pixels (SVG units) per QR module."),
+]
+Border = Annotated[
+    int,
+    Query(ge=qr.MIN_BORDER, le=qr.MAX_BORDER, description="Quiet zone around it, in modules."),
+]
+
+
+def _qr_response(found: qr.LinkQr, kind: str) -> Response:
+    return Response(
+        found.image,
+        media_type=found.media_type,
+        headers={
+            "Content-Disposition": f'inline; filename="survey-{found.link.id}.{kind}"',
+            "Cache-Control": "private, max-age=300",
+        },
+    )
+
+
+@router.get(
+    "/{survey_id}/links/{link_id}/qr.png",
+    summary="QR code of a survey link (PNG)",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "The QR code image."}},
+)
+def link_qr_png(
+    survey_id: str,
+    link_id: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    scale: Scale = qr.DEFAULT_SCALE,
+    border: Border = qr.DEFAULT_BORDER,
+) -> Response:
+    """Return a PNG QR code of the link's public address `{TOUCHPOINTS_PUBLIC_URL}/s/{token}`."""
+    found = qr.link_qr(
+        db_session=session,
+        actor=actor,
+        settings=settings,
+        survey_id=survey_id,
+        link_id=link_id,
+        kind="png",
+        scale=scale,
+        border=border,
+    )
+    return _qr_response(found, "png")
+
+
+@router.get(
+    "/{survey_id}/links/{link_id}/qr.svg",
+    summary="QR code of a survey link (SVG)",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "The QR code image."}},
+)
+def link_qr_svg(
+    survey_id: str,
+    link_id: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    scale: Scale = qr.DEFAULT_SCALE,
+    border: Border = qr.DEFAULT_BORDER,
+) -> Response:
+    """Return an SVG QR code of the link's public address, for print at any size."""
+    found = qr.link_qr(
+        db_session=session,
+        actor=actor,
+        settings=settings,
+        survey_id=survey_id,
+        link_id=link_id,
+        kind="svg",
+        scale=scale,
+        border=border,
+    )
+    return _qr_response(found, "svg")

@@ -15,6 +15,8 @@ from touchpoints.orgs.models import Workspace
 
 DEFAULT_CONTACT_FREQUENCY_DAYS = 30
 SETTING = "contact_frequency_days"
+# Workspace setting holding {survey id: days}; a survey without an entry follows the workspace.
+SURVEY_SETTING = "survey_contact_frequency_days"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,25 @@ def contact_frequency_days(workspace: Workspace, override: int | None = None) ->
     return DEFAULT_CONTACT_FREQUENCY_DAYS
 
 
+def survey_overrides(workspace: Workspace) -> dict[str, int]:
+    """Return the surveys' own minimum days between invitations, by survey id."""
+    stored = (workspace.settings or {}).get(SURVEY_SETTING)
+    if not isinstance(stored, dict):
+        return {}
+    return {
+        key: value
+        for key, value in stored.items()
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    }
+
+
+def survey_frequency_days(workspace: Workspace, survey_id: str, override: int | None = None) -> int:
+    """Return the days that apply: the request's, else the survey's, else the workspace's."""
+    if override is None:
+        override = survey_overrides(workspace).get(survey_id)
+    return contact_frequency_days(workspace, override)
+
+
 def last_invited(db_session: Session, customer_ids: Sequence[str]) -> dict[str, datetime]:
     """Return when each customer was last invited, across every survey and channel."""
     statement = (
@@ -45,11 +66,28 @@ def last_invited(db_session: Session, customer_ids: Sequence[str]) -> dict[str, 
     return {row[0]: row[1] for row in db_session.execute(statement)}
 
 
-def email_addresses(db_session: Session, customer_ids: Sequence[str]) -> dict[str, str]:
-    """Return one email address per customer (the first recorded)."""
+@dataclass(frozen=True)
+class ChannelRule:
+    """What a channel needs from a customer: a consent not refused and an identity to reach."""
+
+    consent: str
+    identity_kind: str
+    missing: str
+
+
+CHANNEL_RULES = {
+    "email": ChannelRule(
+        consent="consent_email", identity_kind="email", missing="no email address"
+    ),
+    "sms": ChannelRule(consent="consent_sms", identity_kind="phone", missing="no phone number"),
+}
+
+
+def addresses_of(db_session: Session, customer_ids: Sequence[str], kind: str) -> dict[str, str]:
+    """Return one address (email or phone) per customer: the first recorded of that kind."""
     statement = (
         select(CustomerIdentity.customer_id, CustomerIdentity.value)
-        .where(CustomerIdentity.customer_id.in_(customer_ids), CustomerIdentity.kind == "email")
+        .where(CustomerIdentity.customer_id.in_(customer_ids), CustomerIdentity.kind == kind)
         .order_by(CustomerIdentity.id)
     )
     found: dict[str, str] = {}
@@ -58,17 +96,30 @@ def email_addresses(db_session: Session, customer_ids: Sequence[str]) -> dict[st
     return found
 
 
+def email_addresses(db_session: Session, customer_ids: Sequence[str]) -> dict[str, str]:
+    """Return one email address per customer (the first recorded)."""
+    return addresses_of(db_session, customer_ids, "email")
+
+
 def check_customers(
-    db_session: Session, customers: Sequence[Customer], *, limit_days: int, now: datetime
+    db_session: Session,
+    customers: Sequence[Customer],
+    *,
+    limit_days: int,
+    now: datetime,
+    channel: str = "email",
 ) -> tuple[list[tuple[Customer, str]], list[Skipped]]:
-    """Split customers into (customer, email) to invite and those skipped with a reason."""
+    """Split customers into (customer, address) to invite and those skipped with a reason."""
+    rule = CHANNEL_RULES[channel]
     ids = [customer.id for customer in customers]
     invited = last_invited(db_session, ids)
-    addresses = email_addresses(db_session, ids)
+    addresses = addresses_of(db_session, ids, rule.identity_kind)
     allowed: list[tuple[Customer, str]] = []
     skipped: list[Skipped] = []
     for customer in customers:
-        reason = _refusal(customer, invited.get(customer.id), addresses, limit_days, now)
+        reason = _refusal(customer, rule, addresses) or too_soon(
+            invited.get(customer.id), limit_days, now
+        )
         if reason is None:
             allowed.append((customer, addresses[customer.id]))
         else:
@@ -76,17 +127,16 @@ def check_customers(
     return allowed, skipped
 
 
-def _refusal(
-    customer: Customer,
-    invited_at: datetime | None,
-    addresses: dict[str, str],
-    limit_days: int,
-    now: datetime,
-) -> str | None:
-    if customer.consent_email is False:
+def _refusal(customer: Customer, rule: ChannelRule, addresses: dict[str, str]) -> str | None:
+    if getattr(customer, rule.consent) is False:
         return "unsubscribed"
     if customer.id not in addresses:
-        return "no email address"
+        return rule.missing
+    return None
+
+
+def too_soon(invited_at: datetime | None, limit_days: int, now: datetime) -> str | None:
+    """Say why a customer invited at `invited_at` may not be invited again yet, else None."""
     if invited_at is not None and now - invited_at < timedelta(days=limit_days):
         days = (now - invited_at).days
         ago = "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"

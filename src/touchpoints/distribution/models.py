@@ -16,6 +16,8 @@ class InvitationChannel(StrEnum):
 
     EMAIL = "email"
     SMS = "sms"
+    # Opened in the customer's own session through the embeddable widget.
+    WEB = "web"
 
 
 class InvitationStatus(StrEnum):
@@ -23,6 +25,8 @@ class InvitationStatus(StrEnum):
 
     QUEUED = "queued"
     SENT = "sent"
+    # The SMS provider confirmed the message reached the phone (there is no delivered_at column).
+    DELIVERED = "delivered"
     BOUNCED = "bounced"
     STARTED = "started"
     COMPLETED = "completed"

@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 from touchpoints.config import Settings
 from touchpoints.customers.models import Customer
 from touchpoints.db.base import utcnow
-from touchpoints.distribution.models import Invitation, InvitationStatus, Unsubscribe
+from touchpoints.distribution.models import (
+    Invitation,
+    InvitationChannel,
+    InvitationStatus,
+    Unsubscribe,
+)
 from touchpoints.errors import NotFound
 from touchpoints.feedback.models import FeedbackItem
 from touchpoints.surveys.links import open_survey
@@ -110,11 +115,14 @@ def record_completion(db_session: Session, response: SurveyResponse) -> Invitati
 
 
 def unsubscribe(db_session: Session, invitation: Invitation) -> None:
-    """Stop all survey email to the invitation's customer and record the request."""
+    """Stop survey messages on the invitation's channel (email or SMS) and record the request."""
     customer = db_session.get(Customer, invitation.customer_id)
     if customer is None:
         return
-    customer.consent_email = False
+    if invitation.channel == InvitationChannel.SMS:
+        customer.consent_sms = False
+    else:
+        customer.consent_email = False
     invitation.next_reminder_at = None
     db_session.add(
         Unsubscribe(

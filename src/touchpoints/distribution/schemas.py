@@ -17,7 +17,9 @@ class InvitationCreate(BaseModel):
         default=None, max_length=MAX_CUSTOMERS_PER_REQUEST, description="Customers to invite."
     )
     segment_id: str | None = Field(default=None, description="Invite every customer of a segment.")
-    channel: Literal["email"] = Field(default="email", description="How to reach them.")
+    channel: Literal["email", "sms"] = Field(
+        default="email", description="How to reach them: `email`, or `sms` to their phone."
+    )
     reminders: list[int] = Field(
         default_factory=list,
         max_length=5,
@@ -78,10 +80,14 @@ class InvitationBatch(BaseModel):
 
 
 class ChannelRate(BaseModel):
-    """Response numbers of one channel: sent, started, completed and completed/sent."""
+    """Response numbers of one channel: sent, delivered, started, completed and completed/sent."""
 
     channel: str
     sent: int
+    delivered: int = Field(
+        description="Known to have reached the customer: confirmed by the SMS provider, or opened."
+    )
+    bounced: int
     started: int
     completed: int
     response_rate: float | None = Field(description="completed / sent; null when nothing sent.")
@@ -92,3 +98,30 @@ class ResponseRates(BaseModel):
 
     survey_id: str
     channels: list[ChannelRate]
+
+
+class DeliveryStatusIn(BaseModel):
+    """A delivery report the SMS provider posts back for one message."""
+
+    reference: str = Field(
+        min_length=3,
+        max_length=80,
+        description="The `reference` Touchpoints sent the message with.",
+    )
+    status: Literal["delivered", "bounced"] = Field(description="What became of the message.")
+    error: str | None = Field(default=None, max_length=500, description="Why it bounced.")
+    message_id: str | None = Field(default=None, max_length=200, description="The provider's id.")
+
+
+class DeliveryStatusRead(BaseModel):
+    """The invitation a delivery report was applied to, and where it stands now."""
+
+    invitation_id: str
+    status: str
+
+
+class WidgetSecretRead(BaseModel):
+    """The secret a workspace's own backend signs widget openings with."""
+
+    secret: str = Field(description="Sign each opening with HMAC-SHA256 and this secret.")
+    version: int = Field(description="Goes up by one on each rotation.")

@@ -6,16 +6,17 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from touchpoints.api.listing import ListParams, paginate
 from touchpoints.auth.permissions import Permission, Principal, require, scope_condition
+from touchpoints.config import Settings
 from touchpoints.customers.models import Customer, CustomerSegment
 from touchpoints.customers.segments import get_segment
 from touchpoints.db.base import utcnow
-from touchpoints.distribution.frequency import Skipped, check_customers, contact_frequency_days
-from touchpoints.distribution.models import Invitation, InvitationStatus
+from touchpoints.distribution.frequency import Skipped, check_customers, survey_frequency_days
+from touchpoints.distribution.models import Invitation, InvitationChannel, InvitationStatus
 from touchpoints.distribution.schemas import ChannelRate, InvitationCreate, ResponseRates
 from touchpoints.errors import Conflict, InvalidInput
 from touchpoints.jobs.service import enqueue
@@ -25,6 +26,12 @@ from touchpoints.surveys.models import Survey, SurveyLink, SurveyStatus
 from touchpoints.surveys.service import get_survey
 
 SEND_INVITATION = "distribution.send_invitation"
+# Statuses proving the message reached the customer: confirmed by the provider, or opened.
+REACHED = (
+    InvitationStatus.DELIVERED.value,
+    InvitationStatus.STARTED.value,
+    InvitationStatus.COMPLETED.value,
+)
 INVITATION_FIELDS: dict[str, Any] = {
     "status": Invitation.status,
     "channel": Invitation.channel,
@@ -36,20 +43,41 @@ INVITATION_FIELDS: dict[str, Any] = {
 
 
 def create_invitations(
-    *, db_session: Session, actor: Principal, survey_id: str, invitation_in: InvitationCreate
+    *,
+    db_session: Session,
+    actor: Principal,
+    survey_id: str,
+    invitation_in: InvitationCreate,
+    settings: Settings | None = None,
 ) -> tuple[list[Invitation], list[Skipped]]:
-    """Queue one invitation (and its send job) per allowed customer; return them and the skipped."""
+    """Queue one invitation (and its send job) per allowed customer; return them and the skipped.
+
+    With `settings`, SMS invitations are refused up front when no SMS provider is configured;
+    without, the send job records them as failed.
+    """
     require(actor, Permission.SURVEYS_WRITE)
     survey = get_survey(db_session=db_session, actor=actor, survey_id=survey_id)
     if survey.status != SurveyStatus.ACTIVE.value:
         raise Conflict(f"survey {survey.id} is {survey.status}; publish it before inviting")
+    channel = invitation_in.channel
+    if (
+        channel == InvitationChannel.SMS.value
+        and settings is not None
+        and not sms_configured(settings)
+    ):
+        raise Conflict(
+            "SMS is not configured: set TOUCHPOINTS_SMS_WEBHOOK_URL and "
+            "TOUCHPOINTS_SMS_WEBHOOK_SECRET, then invite again"
+        )
     customers = _audience(db_session, actor, invitation_in)
     workspace = db_session.get(Workspace, actor.workspace_id)
     assert workspace is not None
-    limit = contact_frequency_days(workspace, invitation_in.contact_frequency_days)
+    limit = survey_frequency_days(workspace, survey.id, invitation_in.contact_frequency_days)
     now = utcnow()
-    allowed, skipped = check_customers(db_session, customers, limit_days=limit, now=now)
-    link = _email_link(db_session, survey)
+    allowed, skipped = check_customers(
+        db_session, customers, limit_days=limit, now=now, channel=channel
+    )
+    link = channel_link(db_session, survey, channel)
     invitations = [
         _queue(db_session, survey, link, customer, address, invitation_in, now)
         for customer, address in allowed
@@ -74,10 +102,15 @@ def _audience(db_session: Session, actor: Principal, request: InvitationCreate) 
     return [found[customer_id] for customer_id in wanted]
 
 
-def _email_link(db_session: Session, survey: Survey) -> SurveyLink:
-    """Return the survey's email link (the channel answers are tagged with), adding one."""
+def sms_configured(settings: Settings) -> bool:
+    """Tell whether SMS can be sent: a provider webhook URL and its shared secret are set."""
+    return bool(settings.sms_webhook_url) and settings.sms_webhook_secret is not None
+
+
+def channel_link(db_session: Session, survey: Survey, channel: str) -> SurveyLink:
+    """Return the survey's link of a channel (answers are tagged with it), adding one."""
     statement = select(SurveyLink).where(
-        SurveyLink.survey_id == survey.id, SurveyLink.channel == "email"
+        SurveyLink.survey_id == survey.id, SurveyLink.channel == channel
     )
     link = db_session.scalar(statement.order_by(SurveyLink.created_at, SurveyLink.id).limit(1))
     if link is None:
@@ -85,7 +118,7 @@ def _email_link(db_session: Session, survey: Survey) -> SurveyLink:
             workspace_id=survey.workspace_id,
             survey_id=survey.id,
             token=secrets.token_urlsafe(TOKEN_BYTES),
-            channel="email",
+            channel=channel,
         )
         db_session.add(link)
         db_session.flush()
@@ -138,12 +171,14 @@ def list_invitations(
 
 
 def response_rates(*, db_session: Session, actor: Principal, survey_id: str) -> ResponseRates:
-    """Count sent, started and completed invitations of a survey, per channel."""
+    """Count sent, delivered, started and completed invitations of a survey, per channel."""
     survey = get_survey(db_session=db_session, actor=actor, survey_id=survey_id)
     statement = (
         select(
             Invitation.channel,
             func.count(Invitation.sent_at),
+            func.count(case((Invitation.status.in_(REACHED), 1))),
+            func.count(Invitation.bounced_at),
             func.count(Invitation.started_at),
             func.count(Invitation.completed_at),
         )
@@ -155,10 +190,12 @@ def response_rates(*, db_session: Session, actor: Principal, survey_id: str) -> 
         ChannelRate(
             channel=channel,
             sent=sent,
+            delivered=delivered,
+            bounced=bounced,
             started=started,
             completed=completed,
             response_rate=completed / sent if sent else None,
         )
-        for channel, sent, started, completed in db_session.execute(statement)
+        for channel, sent, delivered, bounced, started, completed in db_session.execute(statement)
     ]
     return ResponseRates(survey_id=survey.id, channels=channels)

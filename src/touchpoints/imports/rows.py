@@ -100,15 +100,26 @@ class RowWriter:
             db_session=self.db_session, workspace_id=self.actor.workspace_id
         )
         batch = _Batch(self.db_session, self.actor, self.kind, region)
-        mapped = [self._mapped(row) for row in rows]
+        mapped = [self.mapped(row) for row in rows]
         if self.kind is ImportKind.CUSTOMERS:
             return [self._store_customer(batch, row) for row in mapped]
-        checked = [(row, self._validated(row)) for row in mapped]
+        checked = [(row, self.validated(row)) for row in mapped]
         stored = self._stored_refs([model for _, model in checked if model is not None])
         _load_identities(batch, [row for row, model in checked if model is not None])
         return [self._store_signal(batch, row, model, stored) for row, model in checked]
 
-    def _mapped(self, raw: RawRow) -> MappedRow:
+    def store_checked(self, row: MappedRow, model: SignalCreate) -> RowResult:
+        """Store one feedback or event row that passed validation, through the services."""
+        region = workspace_phone_region(
+            db_session=self.db_session, workspace_id=self.actor.workspace_id
+        )
+        batch = _Batch(self.db_session, self.actor, self.kind, region)
+        stored = self._stored_refs([model])
+        _load_identities(batch, [row])
+        return self._store_signal(batch, row, model, stored)
+
+    def mapped(self, raw: RawRow) -> MappedRow:
+        """Map a row read from the file into fields, with the reader's problem if it had one."""
         if raw.problem is not None:
             # Unparsed values would only add misleading "field required" problems.
             problem = Problem(field="row", reason=raw.problem)
@@ -119,7 +130,8 @@ class RowWriter:
             row.payload.setdefault("source_ref", source_ref_for(self.file_sha256, raw.line))
         return row
 
-    def _validated(self, row: MappedRow) -> SignalCreate | None:
+    def validated(self, row: MappedRow) -> SignalCreate | None:
+        """Return the row's Create schema, or None with the problems added to the row."""
         if not row.readable:
             return None
         schema: type[SignalCreate] = (

@@ -11,7 +11,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 # Each module exposes `register_handlers(registry)`; adding a domain's jobs is one line here.
-HANDLER_MODULES = ("touchpoints.jobs.handlers", "touchpoints.distribution.flows")
+HANDLER_MODULES = (
+    "touchpoints.jobs.handlers",
+    "touchpoints.distribution.flows",
+    "touchpoints.analytics.flows",
+)
 
 
 @dataclass(frozen=True)

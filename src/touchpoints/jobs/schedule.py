@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from touchpoints.config import Settings
 from touchpoints.db.base import utcnow
+from touchpoints.db.engine import unit_of_work
 from touchpoints.jobs.handlers import DEFAULT_KEEP_DONE_DAYS, PRUNE_IDEMPOTENCY, PRUNE_JOBS
 from touchpoints.jobs.models import Job
 from touchpoints.jobs.service import enqueue, key_was_used
@@ -22,6 +25,8 @@ HOURLY_MAINTENANCE: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 # Housekeeping yields to the work customers wait for.
 MAINTENANCE_PRIORITY = -10
+
+logger = logging.getLogger(__name__)
 
 
 def hourly_key(kind: str, now: datetime) -> str:
@@ -57,3 +62,21 @@ def enqueue_due_maintenance(
             )
         )
     return added
+
+
+def enqueue_follow_ups(
+    factory: sessionmaker[Session], settings: Settings, kinds: Collection[str], now: datetime
+) -> None:
+    """Enqueue the jobs that follow data changes; the worker calls this on every loop.
+
+    Each check costs one small query when nothing changed and keeps at most one job pending.
+    """
+    from touchpoints.analytics.flows import EXPORT, enqueue_export_when_changed
+
+    if EXPORT not in kinds:
+        return
+    try:
+        with unit_of_work(factory) as session:
+            enqueue_export_when_changed(session, settings=settings, now=now)
+    except Exception:
+        logger.exception("could not check for analytics changes; will try on the next loop")

@@ -19,7 +19,7 @@ from touchpoints.db.base import utcnow
 from touchpoints.db.engine import engine_from_settings, make_session_factory, unit_of_work
 from touchpoints.jobs.models import Job, JobStatus
 from touchpoints.jobs.registry import JobContext, JobRegistry, PermanentJobError, default_registry
-from touchpoints.jobs.schedule import enqueue_due_maintenance
+from touchpoints.jobs.schedule import enqueue_due_maintenance, enqueue_follow_ups
 from touchpoints.jobs.service import claim, complete, fail, recover_stale
 
 SCHEDULE_EVERY_SECONDS = 60.0
@@ -60,6 +60,7 @@ class Worker:
     def run_once(self) -> int:
         """Recover stale jobs, claim a batch, run it; return how many jobs were run."""
         self._schedule_maintenance()
+        enqueue_follow_ups(self.session_factory, self.settings, self.registry.kinds(), self.clock())
         with unit_of_work(self.session_factory) as session:
             recovered = recover_stale(session, self.settings.worker_lease_seconds, now=self.clock())
         if recovered:

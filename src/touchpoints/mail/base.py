@@ -1,4 +1,4 @@
-"""What every way of sending email offers: one plain-text message to one person."""
+"""What every way of sending email offers: one message (text, optionally HTML) to one person."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class OutgoingEmail:
-    """A plain-text email to one recipient."""
+    """An email to one recipient: plain text, with an optional HTML alternative."""
 
     to: str
     subject: str
     text: str
+    # Sent as multipart/alternative with `text` when set; it must say what `text` says.
+    html: str | None = None
+    # Offered to mail clients as the List-Unsubscribe header.
+    unsubscribe_url: str | None = None
 
 
 class MailNotSent(Exception):

@@ -19,13 +19,17 @@ class SmtpMailer:
         self.settings = settings
 
     def build_message(self, email: OutgoingEmail) -> EmailMessage:
-        """Return the MIME message for an email, with the configured sender."""
+        """Return the MIME message (multipart/alternative when it has HTML), from the sender."""
         message = EmailMessage()
         message["From"] = self.settings.mail_from
         message["To"] = email.to
         message["Subject"] = email.subject
         message["Message-ID"] = make_msgid(domain=self._sender_domain())
+        if email.unsubscribe_url:
+            message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
         message.set_content(email.text)
+        if email.html is not None:
+            message.add_alternative(email.html, subtype="html")
         return message
 
     def send(self, email: OutgoingEmail) -> None:

@@ -4,23 +4,28 @@ Creating a feedback item adds its counts to its day row and its month row, delet
 subtracts them, and an update that moves it to another cell does both: one
 INSERT ... ON CONFLICT DO UPDATE per row, atomic on SQLite and PostgreSQL alike. Rows a delete
 empties go away, so the rows always equal a GROUP BY over feedback_items.
-`rebuild_rollups` recomputes a whole workspace from feedback_items after bulk loads or to
-repair, with one INSERT ... SELECT ... GROUP BY per table.
+`add_items` adds a whole chunk of new items (a bulk import) with one upsert per table, the
+chunk's counts summed per row first. `rebuild_rollups` recomputes a whole workspace from
+feedback_items to repair, with one INSERT ... SELECT ... GROUP BY per table.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
+from typing import cast as cast_type
 
 from sqlalchemy import (
     ColumnElement,
     Date,
     Executable,
     Select,
+    Table,
+    bindparam,
     case,
     cast,
     delete,
@@ -68,7 +73,37 @@ class Contribution:
 
 def contribution_of(item: FeedbackItem) -> Contribution:
     """Return the cell and counts a feedback item adds to the rollups."""
-    nps, csat, ces, rating = item.nps, item.csat, item.ces, item.rating
+    return _contribution(
+        item.workspace_id,
+        item.occurred_at,
+        item.org_unit_id,
+        item.touchpoint_id,
+        item.channel,
+        (item.nps, item.csat, item.ces, item.rating),
+    )
+
+
+def contribution_of_row(row: Mapping[str, Any]) -> Contribution:
+    """Return the cell and counts a feedback_items row (column -> value) adds to the rollups."""
+    return _contribution(
+        row["workspace_id"],
+        row["occurred_at"],
+        row["org_unit_id"],
+        row["touchpoint_id"],
+        row["channel"],
+        (row["nps"], row["csat"], row["ces"], row["rating"]),
+    )
+
+
+def _contribution(
+    workspace_id: str,
+    occurred_at: datetime,
+    org_unit_id: str | None,
+    touchpoint_id: str | None,
+    channel: str,
+    scores: tuple[int | None, int | None, int | None, float | None],
+) -> Contribution:
+    nps, csat, ces, rating = scores
     counts = (
         1,
         int(nps is not None),
@@ -85,11 +120,11 @@ def contribution_of(item: FeedbackItem) -> Contribution:
         float(rating or 0.0),
     )
     return Contribution(
-        workspace_id=item.workspace_id,
-        day=day_of(item.occurred_at),
-        org_unit_id=item.org_unit_id or NO_KEY,
-        touchpoint_id=item.touchpoint_id or NO_KEY,
-        channel=item.channel,
+        workspace_id=workspace_id,
+        day=day_of(occurred_at),
+        org_unit_id=org_unit_id or NO_KEY,
+        touchpoint_id=touchpoint_id or NO_KEY,
+        channel=str(channel),
         counts=counts,
     )
 
@@ -111,6 +146,51 @@ def move_item(db_session: Session, before: Contribution, item: FeedbackItem) -> 
         return
     _apply(db_session, before, -1)
     _apply(db_session, after, 1)
+
+
+def add_items(db_session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Add a chunk of just created feedback_items rows to the rollups, one upsert per table.
+
+    The chunk's counts are summed per day row and per month row first, so each rollup row is
+    written once however many of the chunk's items fall into it.
+    """
+    days: dict[tuple[Any, ...], list[tuple[int | float, ...]]] = {}
+    months: dict[tuple[Any, ...], list[tuple[int | float, ...]]] = {}
+    for row in rows:
+        share = contribution_of_row(row)
+        cell = (share.workspace_id, share.day, share.org_unit_id, share.touchpoint_id)
+        days.setdefault((*cell, share.channel), []).append(share.counts)
+        months.setdefault(_month_key(cell), []).append(share.counts)
+    for workspace_id in sorted({key[0] for key in days}):
+        _lock(db_session, workspace_id)
+    dialect = db_session.get_bind().dialect.name
+    for model, keys, groups in (
+        (FeedbackRollup, DAY_CELL, days),
+        (FeedbackMonthRollup, MONTH_CELL, months),
+    ):
+        if not groups:
+            continue
+        # In key order, so two writers adding to the same rows never wait on each other in a
+        # cycle (PostgreSQL row locks).
+        cells = [(*key, *_column_sums(group)) for key, group in sorted(groups.items())]
+        names = (*keys, *COUNT_COLUMNS)
+        if dialect == "postgresql":
+            # One statement for the whole chunk: the cells go in as one array per column.
+            columns = zip(*cells, strict=True)
+            arrays = {name: list(column) for name, column in zip(names, columns, strict=True)}
+            db_session.execute(_adding_upsert_of_arrays(model, keys), arrays)
+        else:
+            parameters = [dict(zip(names, cell, strict=True)) for cell in cells]
+            db_session.execute(_adding_upsert(dialect, model, keys), parameters)
+
+
+def _column_sums(counts: list[tuple[int | float, ...]]) -> list[int | float]:
+    return [sum(column) for column in zip(*counts, strict=True)]
+
+
+def _month_key(cell: tuple[Any, ...]) -> tuple[Any, ...]:
+    workspace_id, day, org_unit_id, touchpoint_id = cell
+    return (workspace_id, first_of_month(day), org_unit_id, touchpoint_id)
 
 
 def _apply(db_session: Session, share: Contribution, sign: int) -> None:
@@ -158,6 +238,24 @@ def _adding_upsert(
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = builder(model)
     table = model.__table__
+    added = {name: table.c[name] + statement.excluded[name] for name in COUNT_COLUMNS}
+    return statement.on_conflict_do_update(index_elements=keys, set_=added)
+
+
+@cache
+def _adding_upsert_of_arrays(
+    model: type[FeedbackRollup] | type[FeedbackMonthRollup], keys: tuple[str, ...]
+) -> Executable:
+    # INSERT ... SELECT unnest(:a), unnest(:b)... ON CONFLICT: the arrays unnest side by side.
+    table = cast_type(Table, model.__table__)
+    names = (*keys, *COUNT_COLUMNS)
+    cells = select(
+        *(
+            func.unnest(bindparam(name, type_=postgresql.ARRAY(table.c[name].type))).label(name)
+            for name in names
+        )
+    )
+    statement = postgresql.insert(table).from_select(list(names), cells)
     added = {name: table.c[name] + statement.excluded[name] for name in COUNT_COLUMNS}
     return statement.on_conflict_do_update(index_elements=keys, set_=added)
 

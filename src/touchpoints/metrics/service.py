@@ -1,4 +1,8 @@
-"""The overview: NPS, CSAT and CES of a period, their trends and where they move, from rollups."""
+"""The overview: NPS, CSAT and CES of a period, their trends and where they move.
+
+The counts come from the analytics store through the metric engine (one grouped query per
+page); names of touchpoints and stages come from the operational store.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from touchpoints.analytics.overview_counts import store_latest_day, store_monthly_counts
 from touchpoints.auth.permissions import Permission, Principal, require
 from touchpoints.errors import InvalidInput
 from touchpoints.journeys.models import Journey, JourneyStage, Touchpoint
-from touchpoints.metrics.counts import Counts, MonthlyCounts, latest_day, monthly_counts
+from touchpoints.metrics.counts import Counts, MonthlyCounts
 from touchpoints.metrics.statistics import MINIMUM_N, Change, MetricValue, compare, is_reportable
 
 PERIOD_MONTHS = (3, 6, 12, 18)
@@ -123,23 +129,29 @@ def overview(
     *,
     db_session: Session,
     actor: Principal,
+    root: Path,
     months: int = DEFAULT_MONTHS,
     minimum_n: int = MINIMUM_N,
     today: date | None = None,
+    engine: str = "duckdb",
 ) -> Overview:
-    """Return the overview of the last `months` months with data, in the caller's scope."""
+    """Return the overview of the last `months` months with data, in the caller's scope.
+
+    `root` is the analytics store the counts are read from (on `engine`).
+    """
     require(actor, Permission.FEEDBACK_READ)
     if months not in PERIOD_MONTHS:
         raise InvalidInput("months", f"pick one of {', '.join(map(str, PERIOD_MONTHS))}")
     today = today or datetime.now(UTC).date()
-    latest = latest_day(db_session, actor=actor)
+    latest = store_latest_day(actor=actor, root=root, engine=engine)
     last_month = min(latest or today, today).replace(day=1)
     first_month = add_months(last_month, 1 - months)
-    rows = monthly_counts(
-        db_session,
+    rows = store_monthly_counts(
         actor=actor,
+        root=root,
         start=add_months(first_month, -months),
         end=add_months(last_month, 1),
+        engine=engine,
     )
     places = _places(db_session, actor)
     current = [row for row in rows if row.month >= first_month]

@@ -24,12 +24,18 @@ PAGE_MODULES = (
     "touchpoints.web.pages.signin",
     "touchpoints.web.pages.settings",
     "touchpoints.web.pages.overview",
+    "touchpoints.web.pages.explore",
     "touchpoints.web.pages.inbox",
     "touchpoints.web.pages.customers",
     "touchpoints.web.pages.journeys",
     "touchpoints.web.pages.respond",
     "touchpoints.web.pages.invitations",
+    "touchpoints.web.pages.surveys",
+    "touchpoints.web.pages.imports",
+    "touchpoints.web.pages.widget",
 )
+# Survey pages and the widget entry may be framed by the TOUCHPOINTS_WIDGET_FRAME_ANCESTORS.
+FRAMEABLE_PREFIX = "/s/"
 SECURITY_HEADERS = {
     # Vega compiles chart expressions with `new Function`, hence 'unsafe-eval'; no inline script.
     "Content-Security-Policy": (
@@ -58,9 +64,26 @@ def install_web(app: FastAPI) -> None:
     ) -> Response:
         response = await call_next(request)
         if not request.url.path.startswith(("/api/", "/docs", "/openapi.json")):
-            for name, value in SECURITY_HEADERS.items():
+            headers = SECURITY_HEADERS
+            if request.url.path.startswith(FRAMEABLE_PREFIX):
+                headers = frameable_headers(request.app.state.settings.widget_frame_ancestors)
+            for name, value in headers.items():
                 response.headers.setdefault(name, value)
         return response
+
+
+def frameable_headers(frame_ancestors: str) -> dict[str, str]:
+    """Return the headers of survey pages: framed by the same origin and the configured sites."""
+    headers = dict(SECURITY_HEADERS)
+    headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(
+        "frame-ancestors 'none'", f"frame-ancestors 'self' {frame_ancestors}".rstrip()
+    )
+    # X-Frame-Options cannot name other sites; browsers honouring CSP ignore it anyway.
+    if frame_ancestors:
+        del headers["X-Frame-Options"]
+    else:
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+    return headers
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:

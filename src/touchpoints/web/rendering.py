@@ -27,12 +27,21 @@ class NavItem:
 
 # Grouped by the capabilities of the product; later issues add their pages here.
 NAVIGATION: tuple[tuple[str, tuple[NavItem, ...]], ...] = (
-    ("Measure", (NavItem("Overview", "/overview", Permission.FEEDBACK_READ),)),
+    (
+        "Measure",
+        (
+            NavItem("Overview", "/overview", Permission.FEEDBACK_READ),
+            NavItem("Metric explorer", "/explore", Permission.FEEDBACK_READ),
+        ),
+    ),
     (
         "Listen",
         (
             NavItem("Feedback inbox", "/inbox", Permission.FEEDBACK_READ),
             NavItem("Customers", "/customers", Permission.CUSTOMERS_READ),
+            NavItem("Surveys", "/surveys", Permission.SURVEYS_READ),
+            # Listed for roles that may import some kind of data (admins and analysts).
+            NavItem("Imports", "/imports", Permission.FEEDBACK_WRITE),
         ),
     ),
     ("Analyze", (NavItem("Journey map", "/journeys", Permission.JOURNEYS_READ),)),

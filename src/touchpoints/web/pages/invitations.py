@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from touchpoints.api.deps import SessionDep
+from touchpoints.distribution.models import InvitationChannel
 from touchpoints.distribution.personal import LinkState, find_link, start_answering, unsubscribe
 from touchpoints.errors import NotFound
 from touchpoints.web.sessions import sign, tokens_match, unsign
@@ -57,12 +58,17 @@ def personal_survey(token: str, request: Request, session: SessionDep) -> Respon
 def unsubscribe_page(token: str, request: Request, session: SessionDep) -> Response:
     """Ask to confirm that the customer wants no more survey invitations."""
     try:
-        find_link(session, token)
+        link = find_link(session, token)
     except NotFound:
         return _not_found(request)
     settings = request.app.state.settings
     csrf = secrets.token_urlsafe(32)
-    context = {"title": "Unsubscribe from survey invitations", "done": False, "csrf_token": csrf}
+    context = {
+        "title": "Unsubscribe from survey invitations",
+        "done": False,
+        "csrf_token": csrf,
+        "by": _by(link.invitation.channel),
+    }
     page = _page(request, "respond/unsubscribe.html", context)
     page.set_cookie(
         CSRF_COOKIE,
@@ -82,7 +88,7 @@ def confirm_unsubscribe(
     session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Stop survey email to the customer of this link, confirmed from the page's own form."""
+    """Stop survey messages on this link's channel, confirmed from the page's own form."""
     expected = unsign(request.app.state.settings, request.cookies.get(CSRF_COOKIE), salt=CSRF_SALT)
     if expected is None or not tokens_match(expected, csrf_token):
         expired = {"title": "Form expired", "detail": "Open the unsubscribe link again."}
@@ -92,6 +98,9 @@ def confirm_unsubscribe(
     except NotFound:
         return _not_found(request)
     unsubscribe(session, link.invitation)
-    return _page(
-        request, "respond/unsubscribe.html", {"title": "You are unsubscribed", "done": True}
-    )
+    context = {"title": "You are unsubscribed", "done": True, "by": _by(link.invitation.channel)}
+    return _page(request, "respond/unsubscribe.html", context)
+
+
+def _by(channel: str) -> str:
+    return "text message" if channel == InvitationChannel.SMS else "email"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from touchpoints.api.deps import SessionDep
+from touchpoints.analytics.engine import analytics_root
+from touchpoints.api.deps import SessionDep, SettingsDep
 from touchpoints.metrics.charts import overview_charts
 from touchpoints.metrics.service import DEFAULT_MONTHS, PERIOD_MONTHS, overview
 from touchpoints.web.deps import WebCallerDep
@@ -22,10 +23,19 @@ def _period(months: str | None) -> int:
 
 @router.get("/overview", response_class=HTMLResponse)
 def overview_page(
-    request: Request, caller: WebCallerDep, session: SessionDep, months: str | None = None
+    request: Request,
+    caller: WebCallerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    months: str | None = None,
 ) -> HTMLResponse:
     """Show the headline metrics of the period, their trends, stages, touchpoints and movers."""
-    summary = overview(db_session=session, actor=caller.principal, months=_period(months))
+    summary = overview(
+        db_session=session,
+        actor=caller.principal,
+        root=analytics_root(settings),
+        months=_period(months),
+    )
     return render(
         request,
         session,

@@ -1,0 +1,86 @@
+"""Store many checked feedback items at once: one executemany (SQLite) or COPY (PostgreSQL).
+
+For bulk imports: the caller has already validated every item, checked its links and made sure
+its (source, source_ref) is new. Each item is one row in one statement; row-level triggers (the
+SQLite full-text index, change tracking) fire for each row as they do for single inserts, the
+PostgreSQL search index is an expression index kept by the insert itself, and the rollups are
+added in the same transaction, one upsert per rollup table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import JSON, Table, insert
+from sqlalchemy.orm import Session
+
+from touchpoints.db.base import new_id, utcnow
+from touchpoints.feedback.models import FeedbackItem
+from touchpoints.metrics.rollups import add_items
+
+FEEDBACK_TABLE = cast(Table, FeedbackItem.__table__)
+COLUMNS = tuple(column.name for column in FEEDBACK_TABLE.columns)
+
+
+def feedback_row(workspace_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Return a complete feedback_items row (column -> value) for checked item values."""
+    row = dict.fromkeys(COLUMNS)
+    row.update(values)
+    row["workspace_id"] = workspace_id
+    row["id"] = new_id()
+    row["received_at"] = utcnow()
+    return row
+
+
+def insert_feedback(db_session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert complete feedback_items rows (see `feedback_row`) and add them to the rollups."""
+    insert_rows(db_session, FEEDBACK_TABLE, rows)
+    add_items(db_session, rows)
+
+
+def insert_rows(db_session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert complete rows (every column) of a table: COPY on PostgreSQL, else executemany."""
+    if not rows:
+        return
+    if db_session.get_bind().dialect.name == "postgresql":
+        _copy(db_session, table, rows)
+    else:
+        _executemany(db_session, table, rows)
+
+
+def _executemany(db_session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Run one prepared INSERT for all rows, values bound as SQLAlchemy binds them."""
+    connection = db_session.connection()
+    dialect = connection.dialect
+    names = [column.name for column in table.columns]
+    statement = str(insert(table).compile(dialect=dialect, column_keys=names))
+    processors = [
+        (position, processor)
+        for position, column in enumerate(table.columns)
+        if (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    parameters = []
+    for row in rows:
+        values = [row[name] for name in names]
+        for position, processor in processors:
+            values[position] = processor(values[position])
+        parameters.append(tuple(values))
+    connection.exec_driver_sql(statement, parameters)
+
+
+def _copy(db_session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """COPY the rows in through the session's own connection and transaction."""
+    names = [column.name for column in table.columns]
+    documents = [i for i, column in enumerate(table.columns) if isinstance(column.type, JSON)]
+    columns = ", ".join(f'"{name}"' for name in names)
+    raw: Any = db_session.connection().connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            values = [row[name] for name in names]
+            for position in documents:
+                # JSON goes in as its text; COPY parses it as jsonb like any insert does.
+                if values[position] is not None:
+                    values[position] = json.dumps(values[position])
+            copy.write_row(values)
