@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from touchpoints.api.problems import domain_error, http_error
 from touchpoints.errors import TouchpointsError
@@ -58,18 +59,34 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(TouchpointsError, _page_or_problem)
     app.add_exception_handler(StarletteHTTPException, _http_page_or_problem)
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if not request.url.path.startswith(("/api/", "/docs", "/openapi.json")):
-            headers = SECURITY_HEADERS
-            if request.url.path.startswith(FRAMEABLE_PREFIX):
-                headers = frameable_headers(request.app.state.settings.widget_frame_ancestors)
-            for name, value in headers.items():
-                response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
+
+
+class SecurityHeaders:
+    """Add the pages' security headers (CSP, framing, sniffing) as a plain ASGI layer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass API, docs and non-HTTP traffic through; add the headers to every page."""
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(("/api/", "/docs", "/openapi.json")):
+            await self.app(scope, receive, send)
+            return
+        wanted = SECURITY_HEADERS
+        if path.startswith(FRAMEABLE_PREFIX):
+            wanted = frameable_headers(scope["app"].state.settings.widget_frame_ancestors)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in wanted.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def frameable_headers(frame_ancestors: str) -> dict[str, str]:
