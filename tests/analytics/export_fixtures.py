@@ -109,7 +109,9 @@ def survey_version_id(session: Session, survey_id: str) -> str:
     """Return the id of a survey's first version."""
     from touchpoints.surveys.models import SurveyVersion
 
-    return session.scalars(select(SurveyVersion.id).where(SurveyVersion.survey_id == survey_id)).one()
+    return session.scalars(
+        select(SurveyVersion.id).where(SurveyVersion.survey_id == survey_id)
+    ).one()
 
 
 def add_response(session: Session, estate: Estate, feedback_item_id: str | None) -> SurveyResponse:
@@ -154,7 +156,11 @@ def expected_feedback(session: Session, workspace_id: str) -> list[dict[str, Any
     items = session.scalars(select(FeedbackItem).where(FeedbackItem.workspace_id == workspace_id))
     for item in items:
         touchpoint = session.get(Touchpoint, item.touchpoint_id) if item.touchpoint_id else None
-        stage = session.get(JourneyStage, touchpoint.stage_id) if touchpoint and touchpoint.stage_id else None
+        stage = (
+            session.get(JourneyStage, touchpoint.stage_id)
+            if touchpoint and touchpoint.stage_id
+            else None
+        )
         unit = session.get(OrgUnit, item.org_unit_id) if item.org_unit_id else None
         survey_id = session.scalar(
             select(SurveyResponse.survey_id).where(SurveyResponse.feedback_item_id == item.id)

@@ -75,7 +75,9 @@ def test_export_writes_what_the_store_holds(
         events = expected_event_ids(session, estate.workspace_id)
     exported = parsed_customers(read_rows(exporter.root, CUSTOMERS, estate.workspace_id))
     assert exported == customers
-    assert [row["event_id"] for row in read_rows(exporter.root, EVENTS, estate.workspace_id)] == events
+    assert [
+        row["event_id"] for row in read_rows(exporter.root, EVENTS, estate.workspace_id)
+    ] == events
     touchpoints = read_rows(exporter.root, TOUCHPOINTS, estate.workspace_id)
     assert [(row["touchpoint_id"], row["stage_position"]) for row in touchpoints] == [
         (estate.touchpoint_id, 1)

@@ -150,7 +150,9 @@ def test_the_cli_exports_and_rebuilds(
     assert len(read_rows(root, FEEDBACK, estate.workspace_id)) == 9
 
 
-def test_the_cli_explains_an_unmigrated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_explains_an_unmigrated_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("TOUCHPOINTS_DATABASE_URL", raising=False)
     result = CliRunner().invoke(app, ["analytics", "export", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1
