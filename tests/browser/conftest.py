@@ -30,6 +30,7 @@ from playwright.sync_api import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from touchpoints.analytics.export import AnalyticsExporter
 from touchpoints.api.app import create_app
 from touchpoints.config import Settings
 from touchpoints.db.engine import engine_from_settings, make_session_factory
@@ -86,12 +87,16 @@ def live_site(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         environment="test",  # type: ignore[arg-type]
         data_dir=tmp_path_factory.mktemp("live-site"),
         embedded_worker=False,
+        # Every browser test signs in from 127.0.0.1; the limit itself is tested in tests/web.
+        login_rate_per_minute=1000,
     )
     engine = engine_from_settings(settings)
     # The models define the schema, as in tests/conftest.py; test_migrations proves they match.
     load_metadata().create_all(engine)
     factory = make_session_factory(engine)
     demo = build_demo(session_factory=factory, spec=DEMO)
+    # The overview and the metric explorer read the analytics store, as after `touchpoints demo`.
+    AnalyticsExporter(engine, settings.analytics_root).export()
     app = create_app(settings, session_factory=factory)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

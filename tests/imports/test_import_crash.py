@@ -148,7 +148,11 @@ def _assert_every_row_once(
 
 
 def _import_command(setup: Installation, path: Path) -> list[str]:
-    return [CLI, "import", "feedback", str(path), "--workspace", setup.slug, "--json"]
+    # Small chunks: many commits, so the kill lands between two of them on any machine.
+    return [
+        *(CLI, "import", "feedback", str(path), "--workspace", setup.slug, "--json"),
+        *("--chunk-rows", "1000"),
+    ]
 
 
 def test_a_killed_cli_import_resumes_and_stores_every_good_row_once(
@@ -238,8 +242,9 @@ def test_a_server_killed_mid_import_then_a_retry_stores_every_good_row_once(
 
         sender = threading.Thread(target=send)
         sender.start()
-        # The request imports in one transaction: give it time to be busy storing rows.
-        time.sleep(4)
+        # The request imports in one transaction (30,000 rows take several seconds): kill the
+        # server once it is busy with them, well before it could answer.
+        time.sleep(1.5)
         process.send_signal(signal.SIGKILL)
         process.wait()
         sender.join(TIMEOUT_S)

@@ -28,7 +28,7 @@ from touchpoints.cli.workspaces import WorkspaceOption, resolve_workspace
 from touchpoints.db.engine import unit_of_work
 from touchpoints.errors import TouchpointsError
 from touchpoints.imports import service
-from touchpoints.imports.flows import ImportRequest, import_file
+from touchpoints.imports.flows import CHUNK_ROWS, ImportRequest, import_file
 from touchpoints.imports.formats import expected_last_line, guess_format
 from touchpoints.imports.mapping import load_mapping
 from touchpoints.imports.models import ImportFormat, ImportKind, ImportRun
@@ -66,6 +66,15 @@ FormatOption = Annotated[
 DelimiterOption = Annotated[
     str | None, typer.Option(help="CSV delimiter (`;`, `\\t`); sniffed when left out.")
 ]
+ChunkOption = Annotated[
+    int,
+    typer.Option(
+        "--chunk-rows",
+        min=100,
+        max=100_000,
+        help="Rows stored per transaction; an interrupted import resumes after the last one.",
+    ),
+]
 COUNTS = ("total", "imported", "duplicate", "quarantined")
 
 
@@ -97,7 +106,12 @@ def _request(
 
 
 def _run_import(
-    factory: sessionmaker[Session], workspace: str | None, request: ImportRequest, *, quiet: bool
+    factory: sessionmaker[Session],
+    workspace: str | None,
+    request: ImportRequest,
+    *,
+    quiet: bool,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportRunRead:
     columns = (
         TextColumn("{task.description}"),
@@ -119,6 +133,7 @@ def _run_import(
             request=request,
             commit=session.commit,
             progress=advance,
+            chunk_rows=chunk_rows,
         )
         progress.update(task, completed=total)
         return ImportRunRead.model_validate(run)
@@ -143,13 +158,14 @@ def _import_command(kind: ImportKind) -> Any:
         fmt: FormatOption = None,
         delimiter: DelimiterOption = None,
         workspace: WorkspaceOption = None,
+        chunk_rows: ChunkOption = CHUNK_ROWS,
         data_dir: DataDirOption = None,
         as_json: JsonOption = False,
     ) -> None:
         _, factory = open_store(load_settings(data_dir))
         try:
             request = _request(kind, file, mapping, fmt, delimiter)
-            run = _run_import(factory, workspace, request, quiet=as_json)
+            run = _run_import(factory, workspace, request, quiet=as_json, chunk_rows=chunk_rows)
         except TouchpointsError as exc:
             report_error(exc)
         if as_json:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select
+from sqlalchemy import String, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -32,6 +32,8 @@ from touchpoints.orgs.models import OrgUnit
 
 # Values per IN (...) list: well under SQLite's and PostgreSQL's limits on parameters.
 LOOKUP_BATCH = 5_000
+ANALYZE_FIRST_ROWS = 5_000
+ANALYZED_TABLES = ("feedback_items", "customers", "customer_identities")
 
 
 def listed(db_session: Session, column: QueryableAttribute[Any], values: Iterable[str]) -> Any:
@@ -63,6 +65,8 @@ class ChunkWriter:
         self.db_session = db_session
         self.actor = actor
         self.row_writer = row_writer
+        self.inserted = 0
+        self.analyzed_at = 0
 
     def store(
         self, rows: Sequence[RawRow], checked: Sequence[CheckedRow | None]
@@ -112,7 +116,21 @@ class ChunkWriter:
         customers = self._link_customers(fresh)
         insert_customers(self.db_session, workspace_id=workspace_id, customers=customers)
         insert_feedback(self.db_session, [feedback_row(workspace_id, row.values) for row in fresh])
+        self._keep_statistics(len(fresh))
         return outcomes
+
+    def _keep_statistics(self, inserted: int) -> None:
+        """Refresh PostgreSQL's statistics each time this import has doubled what it stored.
+
+        The lookups join each chunk's refs and identities with the tables; planned with the
+        statistics of a table that was nearly empty, they would scan it once per value.
+        """
+        self.inserted += inserted
+        if self.db_session.get_bind().dialect.name != "postgresql":
+            return
+        if self.inserted >= max(ANALYZE_FIRST_ROWS, 2 * self.analyzed_at):
+            self.db_session.execute(text(f"ANALYZE {', '.join(ANALYZED_TABLES)}"))
+            self.analyzed_at = self.inserted
 
     def _stored_refs(self, rows: list[CheckedRow]) -> set[tuple[str, str]]:
         """Return the (source, source_ref) pairs of the rows that the workspace already has."""
