@@ -25,6 +25,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from touchpoints.analytics.export import AnalyticsExporter
 from touchpoints.api.app import create_app
 from touchpoints.auth.models import User
 from touchpoints.config import Settings
@@ -56,6 +57,21 @@ def build_store(path: Path, spec: DemoSpec) -> float:
         engine.dispose()
 
 
+def export_store(path: Path) -> float:
+    """Export the store to its analytics folder (the overview reads it); return the seconds."""
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        summary = AnalyticsExporter(engine, analytics_dir(path)).export()
+        return float(summary.seconds)
+    finally:
+        engine.dispose()
+
+
+def analytics_dir(path: Path) -> Path:
+    """Return the analytics folder next to a store file."""
+    return path.parent / f"{path.stem}-analytics"
+
+
 def timed(call: Callable[[], object], requests: int) -> list[float]:
     """Run `call` once to warm up, then `requests` times; return the milliseconds of each."""
     call()
@@ -76,7 +92,11 @@ def summary(label: str, times: list[float]) -> str:
 
 def signed_in_client(path: Path, spec: DemoSpec) -> tuple[TestClient, str]:
     """Return a TestClient with the demo admin's session cookie, and the workspace id."""
-    settings = Settings(environment="test", database_url=f"sqlite:///{path}")  # type: ignore[arg-type]
+    settings = Settings(
+        environment="test",  # type: ignore[arg-type]
+        database_url=f"sqlite:///{path}",
+        analytics_dir=analytics_dir(path),
+    )
     session_factory = make_session_factory(make_engine(f"sqlite:///{path}"))
     with session_factory() as session, session.begin():
         workspace = session.scalars(select(Workspace).where(Workspace.slug == spec.slug)).one()
@@ -101,6 +121,8 @@ def page_timer(client: TestClient, url: str) -> Callable[[], object]:
 
     def get() -> object:
         response = client.get(url)
+        if url.startswith("/overview") and "\u00b1" not in response.text:
+            raise SystemExit(f"GET {url} shows no interval: the analytics store is empty?")
         if response.status_code != 200:
             raise SystemExit(f"GET {url} answered {response.status_code}: {response.text[:300]}")
         return response
@@ -138,6 +160,7 @@ def main() -> None:
         if args.store is None or not path.exists():
             seconds = build_store(path, spec)
             print(f"built {args.feedback:,} feedback items in {seconds:.1f} s into {path}")
+        print(f"analytics export: {export_store(path):.1f} s")
         client, workspace_id = signed_in_client(path, spec)
         with client:
             pages = ["/overview", "/overview?months=18", "/overview?months=3"]
