@@ -7,16 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from touchpoints.auth.permissions import Permission, Principal, require
-from touchpoints.config import Settings
 from touchpoints.distribution.frequency import (
     SURVEY_SETTING,
-    Skipped,
     contact_frequency_days,
     survey_overrides,
 )
-from touchpoints.distribution.models import Invitation
-from touchpoints.distribution.schemas import InvitationCreate
-from touchpoints.distribution.service import create_invitations
 from touchpoints.errors import InvalidInput
 from touchpoints.orgs.models import Workspace
 from touchpoints.surveys.service import get_survey
@@ -70,21 +65,3 @@ def set_survey_frequency(
     workspace.settings = {**(workspace.settings or {}), SURVEY_SETTING: overrides}
     db_session.flush()
     return FrequencyRule(contact_frequency_days(workspace), overrides.get(survey.id))
-
-
-def invite_with_survey_rule(
-    *,
-    db_session: Session,
-    actor: Principal,
-    survey_id: str,
-    invitation_in: InvitationCreate,
-    settings: Settings | None = None,
-) -> tuple[list[Invitation], list[Skipped]]:
-    """Invite customers (the service applies the survey's own rule unless the request sets one)."""
-    return create_invitations(
-        db_session=db_session,
-        actor=actor,
-        survey_id=survey_id,
-        invitation_in=invitation_in,
-        settings=settings,
-    )

@@ -17,9 +17,9 @@ from touchpoints.customers.models import Segment
 from touchpoints.customers.segments import list_segments
 from touchpoints.distribution.models import InvitationChannel, InvitationStatus
 from touchpoints.distribution.schemas import InvitationCreate
+from touchpoints.distribution.service import create_invitations
 from touchpoints.distribution.survey_frequency import (
     frequency_rule,
-    invite_with_survey_rule,
     set_survey_frequency,
 )
 from touchpoints.distribution.tracking import channel_funnels, invitation_page, link_responses
@@ -202,7 +202,7 @@ def invite(
         "contact_frequency_days": contact_frequency_days,
     }
     try:
-        invited, skipped = invite_with_survey_rule(
+        invited, skipped = create_invitations(
             db_session=session,
             actor=caller.principal,
             survey_id=survey.id,
