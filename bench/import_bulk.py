@@ -10,7 +10,7 @@ Baseline, measured in the same run: exactly the rows the importer stored (custom
 identities, feedback items) written into an empty schema holding only the workspace and its
 touchpoints: one `executemany` transaction on SQLite (the importer's pragmas, page cache
 included; the full-text triggers fire), `COPY ... FROM STDIN` with psycopg on PostgreSQL.
-Rollups are not part of the baseline. Several runs (`--runs`) give medians.
+Several runs (`--runs`) give medians.
 
 Usage: python bench/import_bulk.py [--rows 1000000] [--runs 1] [--stores sqlite,postgresql]
 """

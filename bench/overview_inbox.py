@@ -1,10 +1,9 @@
 """Time GET /overview (and GET /inbox) at 1,000,000 feedback items on the embedded SQLite store.
 
-Builds the demo airline with a million feedback items into a fresh SQLite file (rollups are
-rebuilt at the end of the build), signs its admin in, and times the pages server-side through
-an in-process TestClient: a warm-up, then N requests each; median and p95. Baseline in the
-same run: the monthly NPS query straight over feedback_items, what every page view would
-cost without rollups.
+Builds the demo airline with a million feedback items into a fresh SQLite file, exports it to
+the analytics store the overview reads, signs its admin in, and times the pages server-side
+through an in-process TestClient: a warm-up, then N requests each; median and p95. Baseline in
+the same run: the monthly NPS query straight over feedback_items in the operational store.
 
 Usage: python bench/overview_inbox.py [--customers N] [--feedback N] [--requests N] [--store PATH]
 (--store reuses a store this script built before instead of building a new one).

@@ -19,7 +19,6 @@ from touchpoints.analytics.layout import FEEDBACK
 from touchpoints.auth.permissions import Principal, Role
 from touchpoints.config import Settings
 from touchpoints.feedback.models import FeedbackItem
-from touchpoints.metrics.rollups import rebuild_rollups
 from touchpoints.metrics.statistics import nps_from_counts, nps_score
 from touchpoints.orgs.models import OrgUnit
 from touchpoints.web.templating import format_interval, format_number, format_signed
@@ -46,8 +45,7 @@ def _feedback(
     root: Path,
     touchpoint_id: str | None = None,
 ) -> None:
-    # Stored in bulk, then the rollups rebuilt once (the feedback service's own upkeep of the
-    # rollups is tested in tests/metrics/test_rollups.py).
+    # Stored in the operational store, and in the analytics store the overview reads.
     db_session.add_all(
         FeedbackItem(
             workspace_id=actor.workspace_id,
@@ -62,7 +60,6 @@ def _feedback(
         for nps in scores
     )
     db_session.flush()
-    rebuild_rollups(db_session, workspace_id=actor.workspace_id)
     # The overview reads the analytics store: write the same answers there, as the exporter
     # would (its own tests prove it writes what the database holds).
     unit = db_session.get(OrgUnit, org_unit_id)

@@ -21,8 +21,7 @@ from touchpoints.analytics.layout import FEEDBACK
 from touchpoints.analytics.plan import PERIOD_KEY, Plan, keyed_feedback
 from touchpoints.analytics.query import using_engine
 from touchpoints.auth.permissions import Permission, Principal, require
-from touchpoints.metrics.counts import MonthlyCounts, counts_of
-from touchpoints.metrics.models import COUNT_COLUMNS
+from touchpoints.metrics.counts import COUNT_COLUMNS, MonthlyCounts, counts_of
 from touchpoints.metrics.statistics import CSAT_TOP2_MIN, PASSIVE_MIN, PROMOTER_MIN
 
 __all__ = ["store_latest_day", "store_monthly_counts"]

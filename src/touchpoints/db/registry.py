@@ -12,7 +12,6 @@ MODEL_MODULES = (
     "touchpoints.customers.models",
     "touchpoints.journeys.models",
     "touchpoints.feedback.models",
-    "touchpoints.metrics.models",
     "touchpoints.operations.models",
     "touchpoints.jobs.models",
     "touchpoints.idempotency.models",

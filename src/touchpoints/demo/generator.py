@@ -20,7 +20,6 @@ from touchpoints.demo.population import Population, customer_batches, generate_p
 from touchpoints.demo.timeline import IdFactory, Timeline, content_rng, to_datetime
 from touchpoints.demo.workspace import Company, Staff, set_up_company
 from touchpoints.errors import Conflict, InvalidInput
-from touchpoints.metrics.rollups import rebuild_rollups
 from touchpoints.orgs.models import Workspace
 
 SIMULATING = "Simulating the airline"
@@ -96,7 +95,6 @@ def build_demo(
     _report(progress, SIMULATING, 1, 1)
     with session_factory() as session, session.begin(), _large_cache(session):
         company, events = _store(session, spec, simulation, progress)
-        rebuild_rollups(session, workspace_id=company.workspace_id)
     return DemoSummary(
         workspace_id=company.workspace_id,
         slug=spec.slug,

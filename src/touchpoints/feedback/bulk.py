@@ -3,8 +3,7 @@
 For bulk imports: the caller has already validated every item, checked its links and made sure
 its (source, source_ref) is new. Each item is one row in one statement; row-level triggers (the
 SQLite full-text index, change tracking) fire for each row as they do for single inserts, the
-PostgreSQL search index is an expression index kept by the insert itself, and the rollups are
-added in the same transaction, one upsert per rollup table.
+PostgreSQL search index is an expression index kept by the insert itself.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from touchpoints.db.base import new_id, utcnow
 from touchpoints.feedback.models import FeedbackItem
-from touchpoints.metrics.rollups import add_items
 
 FEEDBACK_TABLE = cast(Table, FeedbackItem.__table__)
 COLUMNS = tuple(column.name for column in FEEDBACK_TABLE.columns)
@@ -35,9 +33,8 @@ def feedback_row(workspace_id: str, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def insert_feedback(db_session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert complete feedback_items rows (see `feedback_row`) and add them to the rollups."""
+    """Insert complete feedback_items rows (see `feedback_row`)."""
     insert_rows(db_session, FEEDBACK_TABLE, rows)
-    add_items(db_session, rows)
 
 
 def insert_rows(db_session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -13,7 +13,6 @@ from touchpoints.feedback.models import FeedbackItem
 from touchpoints.feedback.schemas import FeedbackItemCreate, FeedbackItemUpdate
 from touchpoints.feedback.search import MAX_QUERY_CHARS as MAX_QUERY_CHARS
 from touchpoints.feedback.search import matching_ids_condition
-from touchpoints.metrics.rollups import add_item, contribution_of, move_item, remove_item
 from touchpoints.signals.service import LINK_FIELDS, check_links, ensure_new_source_ref, visible
 
 
@@ -81,7 +80,6 @@ def create_feedback(
     )
     db_session.add(item)
     db_session.flush()
-    add_item(db_session, item)
     return item
 
 
@@ -97,13 +95,11 @@ def update_feedback(
     item = get_feedback(db_session=db_session, actor=actor, feedback_id=feedback_id)
     changes = feedback_in.model_dump(exclude_unset=True)
     check_links(db_session, actor, {k: v for k, v in changes.items() if k in LINK_FIELDS})
-    before = contribution_of(item)
     if "metadata" in changes:
         item.metadata_ = changes.pop("metadata")
     for name, value in changes.items():
         setattr(item, name, value)
     db_session.flush()
-    move_item(db_session, before, item)
     return item
 
 
@@ -113,4 +109,3 @@ def delete_feedback(*, db_session: Session, actor: Principal, feedback_id: str) 
     item = get_feedback(db_session=db_session, actor=actor, feedback_id=feedback_id)
     db_session.delete(item)
     db_session.flush()
-    remove_item(db_session, item)

@@ -1,10 +1,10 @@
 """Store a chunk of feedback rows in bulk, with the outcomes the row path would give.
 
 Rows the plan vouched for are stored together: one duplicate lookup, one identity lookup per
-kind, one insert of the missing customers, one insert of the items and one rollup upsert per
-table. Any other row goes through the row path (`RowWriter`) on its own, at its place in the
-file: a valid row the plan left out ends the current run of bulk rows first, so duplicates
-and customers are decided in file order exactly as row by row.
+kind, one insert of the missing customers and one insert of the items. Any other row goes
+through the row path (`RowWriter`) on its own, at its place in the file: a valid row the plan
+left out ends the current run of bulk rows first, so duplicates and customers are decided in
+file order exactly as row by row.
 """
 
 from __future__ import annotations

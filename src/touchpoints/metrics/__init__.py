@@ -1,1 +1,1 @@
-"""Metrics: NPS, CSAT and CES with intervals, significance and minimum-n rules, from rollups."""
+"""Metrics: NPS, CSAT and CES with intervals, significance and minimum-n rules."""

@@ -1,4 +1,4 @@
-"""Read metric counts from the monthly rollups, in the caller's workspace and org-unit scope."""
+"""The additive counts behind NPS, CSAT and CES for a group of feedback, and their metrics."""
 
 from __future__ import annotations
 
@@ -7,21 +7,28 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from touchpoints.auth.permissions import Principal, scope_condition
-from touchpoints.metrics.models import (
-    COUNT_COLUMNS,
-    NO_KEY,
-    FeedbackMonthRollup,
-    FeedbackRollup,
-)
 from touchpoints.metrics.statistics import (
     MetricValue,
     ces_from_moments,
     csat_from_counts,
     nps_from_counts,
+)
+
+# The counts, in the order the engine's grouped query returns them.
+COUNT_COLUMNS = (
+    "responses",
+    "nps_n",
+    "promoters",
+    "passives",
+    "detractors",
+    "csat_n",
+    "csat_top2",
+    "csat_sum",
+    "ces_n",
+    "ces_sum",
+    "ces_sumsq",
+    "rating_n",
+    "rating_sum",
 )
 
 
@@ -75,36 +82,3 @@ def counts_of(sums: Sequence[Any]) -> Counts:
     rating_sum = float(values.pop("rating_sum") or 0.0)
     integers = {name: int(value or 0) for name, value in values.items()}
     return Counts(**integers, rating_sum=rating_sum)
-
-
-def latest_day(db_session: Session, *, actor: Principal) -> date | None:
-    """Return the last day with feedback in the caller's workspace, if any."""
-    statement = select(func.max(FeedbackRollup.day)).where(
-        FeedbackRollup.workspace_id == actor.workspace_id
-    )
-    latest = db_session.scalar(statement)
-    return date.fromisoformat(latest) if isinstance(latest, str) else latest
-
-
-def monthly_counts(
-    db_session: Session, *, actor: Principal, start: date, end: date
-) -> list[MonthlyCounts]:
-    """Return the counts per month and touchpoint of months [start, end) in the caller's scope."""
-    rollup = FeedbackMonthRollup
-    sums = [func.sum(rollup.__table__.c[name]) for name in COUNT_COLUMNS]
-    statement = (
-        select(rollup.month, rollup.touchpoint_id, *sums)
-        .where(rollup.workspace_id == actor.workspace_id, rollup.month >= start, rollup.month < end)
-        .group_by(rollup.month, rollup.touchpoint_id)
-    )
-    in_scope = scope_condition(actor, rollup.org_unit_id)
-    if in_scope is not None:
-        statement = statement.where(in_scope)
-    return [
-        MonthlyCounts(
-            month=row[0],
-            touchpoint_id=None if row[1] == NO_KEY else row[1],
-            counts=counts_of(row[2:]),
-        )
-        for row in db_session.execute(statement)
-    ]

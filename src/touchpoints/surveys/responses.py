@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from touchpoints.db.base import utcnow
 from touchpoints.errors import NotFound
 from touchpoints.feedback.models import FeedbackItem
-from touchpoints.metrics.rollups import add_item
 from touchpoints.surveys.answers import Answer, next_page, read_page
 from touchpoints.surveys.definitions import QuestionType, SurveyDefinition
 from touchpoints.surveys.links import OpenSurvey, open_survey
@@ -152,7 +151,6 @@ def _complete(db_session: Session, attempt: Attempt, response: SurveyResponse) -
     db_session.add(item)
     db_session.flush()
     response.feedback_item_id = item.id
-    add_item(db_session, item)
 
 
 def scores_of(definition: SurveyDefinition, answers: Mapping[str, Answer]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "7c2a91d4e5f0"
 down_revision: str | None = "0e4d4967c908"
@@ -31,7 +30,8 @@ def upgrade() -> None:
             for column in ("org_unit_id", "touchpoint_id"):
                 batch_op.alter_column(column, existing_type=sa.String(length=32), nullable=False)
             batch_op.create_unique_constraint(f"uq_{table}_cell", list(cell))
-    _rebuild_all()
+    # The rows were rebuilt here from feedback_items; revision 0007 drops both tables (the
+    # metrics read the analytics store), so a store passing through leaves them empty.
 
 
 def downgrade() -> None:
@@ -42,14 +42,3 @@ def downgrade() -> None:
                 batch_op.alter_column(column, existing_type=sa.String(length=32), nullable=True)
         for column in ("org_unit_id", "touchpoint_id"):
             op.execute(sa.text(f"UPDATE {table} SET {column} = NULL WHERE {column} = ''"))
-
-
-def _rebuild_all() -> None:
-    # The same recompute the application runs, on the migration's connection and transaction.
-    from touchpoints.metrics.rollups import rebuild_rollups
-
-    connection = op.get_bind()
-    workspaces = connection.execute(sa.text("SELECT DISTINCT workspace_id FROM feedback_items"))
-    session = Session(bind=connection)
-    for (workspace_id,) in workspaces.all():
-        rebuild_rollups(session, workspace_id=workspace_id)
