@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.conftest import Store
 from touchpoints.analytics.engine import SparkEngine, spark_session
 from touchpoints.analytics.layout import (
     CUSTOMERS,
@@ -32,6 +33,7 @@ from touchpoints.analytics.layout import (
     Dataset,
     partition_dir,
 )
+from touchpoints.analytics.triggers import install_change_tracking
 
 WORKSPACE = "ws-metrics"
 FEEDBACK_DEFAULTS: dict[str, Any] = {
@@ -239,3 +241,18 @@ def spark_engine() -> Iterator[SparkEngine]:
         yield SparkEngine(session)
     finally:
         session.stop()
+
+
+SMALL_ROW_CAP = 20
+
+
+@pytest.fixture
+def small_row_cap(store: Store) -> Iterator[int]:
+    """Change triggers with a row-mark cap of 20, so a test reaches it with a few rows."""
+    with store.engine.begin() as connection:
+        install_change_tracking(connection, row_cap=SMALL_ROW_CAP)
+    try:
+        yield SMALL_ROW_CAP
+    finally:
+        with store.engine.begin() as connection:
+            install_change_tracking(connection)

@@ -24,7 +24,7 @@ from tests.analytics.export_fixtures import (
 )
 from tests.conftest import Store
 from tests.factories.feedback import make_feedback_item
-from touchpoints.analytics.changes import AnalyticsChange
+from touchpoints.analytics.changes import AnalyticsRowChange
 from touchpoints.analytics.export import AnalyticsExporter
 from touchpoints.analytics.layout import CUSTOMERS, EVENTS, FEEDBACK, ORG_UNITS, TOUCHPOINTS
 from touchpoints.customers.models import Segment
@@ -234,12 +234,13 @@ def test_a_crash_mid_export_then_a_rerun_gives_exactly_the_rows(
         assert _feedback(exporter, estate) == _expected(committed_factory, estate)
     with committed_factory() as session:
         left = session.scalars(
-            select(AnalyticsChange.month).where(
-                AnalyticsChange.workspace_id == estate.workspace_id,
-                AnalyticsChange.dataset == "feedback",
+            select(AnalyticsRowChange.month).where(
+                AnalyticsRowChange.workspace_id == estate.workspace_id,
+                AnalyticsRowChange.dataset == "feedback",
+                AnalyticsRowChange.claimed.is_(True),
             )
         ).all()
-    assert left == [MONTHS[1]], "the claimed mark survives the crash"
+    assert left == [MONTHS[1]], "the claimed row mark survives the crash"
 
     exporter.export()
 

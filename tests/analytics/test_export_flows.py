@@ -7,22 +7,20 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from tests.analytics.export_fixtures import MONTHS, at, build_estate, read_rows
+from tests.analytics.export_fixtures import MONTHS, build_estate, read_rows
 from tests.conftest import Store
 from tests.factories.feedback import make_feedback_item
 from tests.factories.orgs import make_workspace
-from touchpoints.analytics.changes import AnalyticsChange
+from touchpoints.analytics.changes import AnalyticsChange, AnalyticsRowChange
 from touchpoints.analytics.export import AnalyticsExporter
 from touchpoints.analytics.flows import EXPORT, enqueue_export_when_changed, register_handlers
 from touchpoints.analytics.layout import FEEDBACK
 from touchpoints.cli.main import app
 from touchpoints.config import Settings
-from touchpoints.db.base import new_id
-from touchpoints.feedback.models import FeedbackItem
 from touchpoints.jobs.models import Job
 from touchpoints.jobs.registry import JobRegistry
 from touchpoints.jobs.worker import BackgroundWorker
@@ -31,11 +29,13 @@ FRESHNESS_SECONDS = 10.0
 
 
 def _marks(factory: sessionmaker[Session], workspace_id: str) -> list[tuple[str, str]]:
+    """Return the (dataset, month) of every partition and row mark of a workspace."""
+    marks = []
     with factory() as session:
-        statement = select(AnalyticsChange.dataset, AnalyticsChange.month).where(
-            AnalyticsChange.workspace_id == workspace_id
-        )
-        return sorted((dataset, month) for dataset, month in session.execute(statement))
+        for log in (AnalyticsChange, AnalyticsRowChange):
+            statement = select(log.dataset, log.month).where(log.workspace_id == workspace_id)
+            marks += [(dataset, month) for dataset, month in session.execute(statement)]
+    return sorted(marks)
 
 
 def test_writes_mark_each_stale_partition(committed_factory: sessionmaker[Session]) -> None:
@@ -48,41 +48,12 @@ def test_writes_mark_each_stale_partition(committed_factory: sessionmaker[Sessio
     assert marks == by_month | unpartitioned
 
 
-def test_a_bulk_insert_leaves_a_few_marks_not_one_per_row(
-    committed_factory: sessionmaker[Session],
-) -> None:
-    with committed_factory() as session:
-        workspace_id = make_workspace(session).id
-        session.commit()
-    rows = [
-        {
-            "id": new_id(),
-            "workspace_id": workspace_id,
-            "solicited": True,
-            "source": "import",
-            "channel": "email",
-            "occurred_at": at("2025-05", day=1 + n % 28),
-            "received_at": at("2025-06"),
-            "metadata": {},
-            "nps": n % 11,
-        }
-        for n in range(500)
-    ]
-    with committed_factory() as session:
-        session.execute(insert(FeedbackItem), rows)
-        session.commit()
-
-    marks = _marks(committed_factory, workspace_id)
-
-    assert set(marks) == {("feedback", "2025-05")}
-    assert len(marks) <= 5, "statement-level (PostgreSQL) or deduplicated (SQLite) marks"
-
-
 def test_one_export_job_is_pending_while_changes_wait(
     committed_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     with committed_factory() as session:
         session.execute(delete(AnalyticsChange))
+        session.execute(delete(AnalyticsRowChange))
         session.commit()
         assert enqueue_export_when_changed(session, settings=settings) is None, "nothing changed"
         make_feedback_item(session, workspace_id=make_workspace(session).id)
@@ -166,5 +137,8 @@ def test_marks_are_cleared_once_exported(
     AnalyticsExporter(store.engine, tmp_path / "lake").export()
     assert _marks(committed_factory, estate.workspace_id) == []
     with committed_factory() as session:
-        unclaimed = session.scalar(select(func.count()).select_from(AnalyticsChange))
-    assert unclaimed == 0
+        left = [
+            session.scalar(select(func.count()).select_from(log))
+            for log in (AnalyticsChange, AnalyticsRowChange)
+        ]
+    assert left == [0, 0]

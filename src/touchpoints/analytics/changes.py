@@ -1,29 +1,71 @@
-"""The change log of the analytics store: partitions that writes made stale since the export.
+"""The change log of the analytics store: what writes made stale since the last export.
 
-Triggers (touchpoints.analytics.triggers) add a row per stale partition on every write. The
-exporter claims the unclaimed rows in one statement, rewrites their partitions, and then
-deletes exactly the rows it claimed; a write that lands while it works adds a new, unclaimed
-row, which the next run picks up. A crash leaves claimed rows behind, and the next run
-processes them again, so no change is ever lost.
+Triggers (touchpoints.analytics.triggers) leave marks on every write, of two kinds:
+
+- partition marks (`analytics_changes`): a whole partition is stale; the exporter rewrites it
+  from the store;
+- row marks (`analytics_row_changes`): one feedback item or operational event changed; the
+  exporter merges the partition from its current file and the marked rows (see
+  touchpoints.analytics.merge).
+
+The exporter claims the unclaimed marks of both tables in one transaction, exports their
+partitions, and then deletes exactly the marks it claimed; a write that lands while it works
+adds new, unclaimed marks, which the next run picks up. A crash leaves claimed marks behind,
+and the next run processes them again, so no change is ever lost.
+
+Row marks live in their own table rather than in a nullable column of `analytics_changes`:
+every write's trigger asks "is this partition already marked whole?", and on their own table
+the partition marks stay a handful of rows however many row marks pile up beside them; the
+row marks need an index ordered by their sequence within a partition (the cap on row marks,
+touchpoints.analytics.triggers) that partition marks do not; and a partition mark keeps its
+one meaning everywhere it is read.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Index, Integer, MetaData, String, event
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from touchpoints.analytics.triggers import (
+from touchpoints.analytics.layout import UNPARTITIONED
+from touchpoints.analytics.marks import (
     CHANGES_TABLE,
-    install_change_tracking,
+    EVERY_MONTH,
+    ROW_CHANGES_TABLE,
     source_tables,
-    uninstall_change_tracking,
 )
+from touchpoints.analytics.sources import month_bounds
+from touchpoints.analytics.triggers import install_change_tracking, uninstall_change_tracking
 from touchpoints.db.base import Base
 from touchpoints.surveys.models import SurveyResponse
 
-__all__ = ["AnalyticsChange", "attach_change_tracking_ddl"]
+__all__ = [
+    "AnalyticsChange",
+    "AnalyticsRowChange",
+    "DatasetWork",
+    "StaleMark",
+    "attach_change_tracking_ddl",
+    "claim_marks",
+    "clear_marks",
+    "delete_claimed_marks",
+    "marked_rows",
+    "stale_marks",
+]
 
 
 class AnalyticsChange(Base):
@@ -49,6 +91,35 @@ class AnalyticsChange(Base):
     transaction_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class AnalyticsRowChange(Base):
+    """A feedback item or operational event changed since the export (a row mark)."""
+
+    __tablename__ = ROW_CHANGES_TABLE
+    __table_args__ = (
+        # Ends with id: the triggers find a partition's oldest unclaimed row mark in one step.
+        Index(
+            "ix_analytics_row_changes_partition",
+            "workspace_id",
+            "dataset",
+            "month",
+            "claimed",
+            "id",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    # 'feedback' or 'events'; the month ('YYYY-MM') is the partition the row was or is in.
+    dataset: Mapped[str] = mapped_column(String(20))
+    month: Mapped[str] = mapped_column(String(7))
+    # The changed row's id (no foreign key: a deleted row's mark must outlive it).
+    row_id: Mapped[str] = mapped_column(String(32))
+    claimed: Mapped[bool] = mapped_column(default=False)
+    transaction_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
 # The exporter joins each feedback item to the survey response it came from (its survey id).
 # A completed response creates exactly one item (touchpoints.surveys.responses); the unique
 # index holds that promise, so the join can never repeat an item, and makes the lookup cheap.
@@ -59,6 +130,129 @@ Index(
 )
 
 
+# --- what the exporter asks of the log ---------------------------------------------------
+
+LOGS = (AnalyticsChange, AnalyticsRowChange)
+Partition = tuple[str, str]  # (workspace id, month or 'all')
+
+
+@dataclass(frozen=True)
+class StaleMark:
+    """A claimed partition, with the number of its changed rows when it has only row marks."""
+
+    dataset: str
+    workspace_id: str
+    month: str
+    # None: a partition mark (the whole partition is stale).
+    changed_rows: int | None = None
+
+
+@dataclass
+class DatasetWork:
+    """What an incremental export does to one dataset: the partitions to rewrite and merge."""
+
+    # Per workspace, the months to rewrite (None: every month, or the unpartitioned whole).
+    scope: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    # Per partition to merge, the ids of its changed rows.
+    merges: dict[Partition, list[str]] = field(default_factory=dict)
+
+    def rewrite(self, workspace_id: str, month: str) -> None:
+        """Rewrite a partition ('*', 'all' or a malformed month: the workspace's whole set)."""
+        current = self.scope.get(workspace_id, frozenset())
+        if current is None or month in (EVERY_MONTH, UNPARTITIONED) or not _is_month(month):
+            self.scope[workspace_id] = None
+        else:
+            self.scope[workspace_id] = current | {month}
+
+    def covers(self, partition: Partition) -> bool:
+        """Tell whether a partition is rewritten already."""
+        workspace_id, month = partition
+        if workspace_id not in self.scope:
+            return False
+        months = self.scope[workspace_id]
+        return months is None or month in months
+
+
+def _is_month(value: str) -> bool:
+    try:
+        month_bounds(value)
+    except ValueError:
+        return False
+    return True
+
+
+def claim_marks(engine: Engine) -> None:
+    """Claim every unclaimed mark of both logs: what this run will export and then clear."""
+    with engine.begin() as connection:
+        for log in LOGS:
+            connection.execute(
+                update(log)
+                .where(log.claimed.is_(False))
+                .values(claimed=True)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def stale_marks(engine: Engine) -> list[StaleMark]:
+    """Return the claimed partitions, partition marks first, then those with row marks."""
+    whole = (
+        select(AnalyticsChange.dataset, AnalyticsChange.workspace_id, AnalyticsChange.month)
+        .where(AnalyticsChange.claimed.is_(True))
+        .distinct()
+    )
+    rows = (
+        select(
+            AnalyticsRowChange.dataset,
+            AnalyticsRowChange.workspace_id,
+            AnalyticsRowChange.month,
+            func.count(AnalyticsRowChange.row_id.distinct()),
+        )
+        .where(AnalyticsRowChange.claimed.is_(True))
+        .group_by(
+            AnalyticsRowChange.dataset, AnalyticsRowChange.workspace_id, AnalyticsRowChange.month
+        )
+    )
+    with engine.connect() as connection:
+        marks = [StaleMark(*row) for row in connection.execute(whole)]
+        marks += [StaleMark(*row) for row in connection.execute(rows)]
+    return marks
+
+
+def marked_rows(
+    engine: Engine, dataset: str, partitions: list[Partition]
+) -> dict[Partition, list[str]]:
+    """Return the ids the claimed row marks of each partition name."""
+    marked = {}
+    with engine.connect() as connection:
+        for workspace_id, month in partitions:
+            statement = (
+                select(AnalyticsRowChange.row_id)
+                .distinct()
+                .where(
+                    AnalyticsRowChange.claimed.is_(True),
+                    AnalyticsRowChange.dataset == dataset,
+                    AnalyticsRowChange.workspace_id == workspace_id,
+                    AnalyticsRowChange.month == month,
+                )
+            )
+            marked[(workspace_id, month)] = list(connection.scalars(statement))
+    return marked
+
+
+def clear_marks(engine: Engine, dataset: str) -> None:
+    """Delete the claimed marks of a dataset (its partitions are exported and swapped)."""
+    with engine.begin() as connection:
+        for log in LOGS:
+            connection.execute(delete(log).where(log.claimed.is_(True), log.dataset == dataset))
+
+
+def delete_claimed_marks(engine: Engine) -> None:
+    """Delete every claimed mark (a rebuild exported everything)."""
+    with engine.begin() as connection:
+        for log in LOGS:
+            connection.execute(delete(log).where(log.claimed.is_(True)))
+
+
 def attach_change_tracking_ddl(metadata: MetaData) -> None:
     """Make `create_all` install the change triggers once every table exists, on either store."""
     event.listen(metadata, "after_create", _install_after_create)
@@ -67,14 +261,15 @@ def attach_change_tracking_ddl(metadata: MetaData) -> None:
 
 def _install_after_create(target: MetaData, connection: Connection, **kw: Any) -> None:
     created = {table.name for table in kw.get("tables") or ()}
-    # create_all(tables=...) may build a subset; triggers need the log and every source table.
-    if CHANGES_TABLE in created and set(source_tables()) <= set(target.tables):
+    # create_all(tables=...) may build a subset; triggers need the logs and every source table.
+    logs = {CHANGES_TABLE, ROW_CHANGES_TABLE}
+    if logs & created and logs | set(source_tables()) <= set(target.tables):
         install_change_tracking(connection)
 
 
 def _uninstall_before_drop(target: MetaData, connection: Connection, **kw: Any) -> None:
     dropped = {table.name for table in kw.get("tables") or ()}
-    if CHANGES_TABLE in dropped:
+    if {CHANGES_TABLE, ROW_CHANGES_TABLE} & dropped:
         uninstall_change_tracking(connection)
 
 

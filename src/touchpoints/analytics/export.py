@@ -1,12 +1,16 @@
 """Keep the analytics store's Parquet files in step with the operational store.
 
 An incremental export claims the change marks the triggers left (touchpoints.analytics
-.changes), reads the rows of exactly those partitions in one query per dataset, writes each
-partition's new file beside the old one, swaps them atomically (touchpoints.analytics.files)
-and only then deletes the marks it claimed. A crash at any step leaves complete old or new
-files and the claimed marks, so the next run redoes the same partitions: no row is lost or
-doubled. A rebuild rewrites every partition and removes the files of partitions that no
-longer exist; the first export into an empty folder is a rebuild.
+.changes) and plans each stale partition. A partition with a partition mark, without a file,
+or whose changed rows are a large share of its file is rewritten: the rows of all such
+partitions come from one query per dataset. A partition with only row marks is merged from
+its current file and the marked rows, read by id in the same snapshot
+(touchpoints.analytics.merge). Every new file is written beside the old one and swapped in
+atomically (touchpoints.analytics.files); only then are the claimed marks deleted. A crash at
+any step leaves complete old or new files and the claimed marks, so the next run redoes the
+same partitions: no row is lost or doubled. A rebuild rewrites every partition and removes
+the files of partitions that no longer exist; the first export into an empty folder is a
+rebuild.
 """
 
 from __future__ import annotations
@@ -21,18 +25,28 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine
 
-from touchpoints.analytics.changes import AnalyticsChange
+from touchpoints.analytics.changes import (
+    DatasetWork,
+    StaleMark,
+    claim_marks,
+    clear_marks,
+    delete_claimed_marks,
+    marked_rows,
+    stale_marks,
+)
 from touchpoints.analytics.files import (
     Partition,
     PartitionRouter,
+    partition_folder,
     partitions_on_disk,
     remove_partition,
     remove_temporaries,
 )
-from touchpoints.analytics.layout import DATASETS, UNPARTITIONED, Dataset, partition_dir
+from touchpoints.analytics.layout import DATASETS, UNPARTITIONED, Dataset
 from touchpoints.analytics.locking import export_lock
+from touchpoints.analytics.merge import PartitionMerge, file_rows, worth_merging
 from touchpoints.analytics.reading import Snapshot, snapshot
 from touchpoints.analytics.rows import Lookup, to_layout
 from touchpoints.analytics.sources import (
@@ -42,10 +56,8 @@ from touchpoints.analytics.sources import (
     Scope,
     dataset_query,
     lookup_query,
-    month_bounds,
     raw_schema,
 )
-from touchpoints.analytics.triggers import EVERY_MONTH
 from touchpoints.db.base import utcnow
 
 MARKER_NAME = "_touchpoints_analytics.json"
@@ -54,7 +66,7 @@ FORMAT_VERSION = 1
 # checkpoint(step, dataset): called after "written" (new files complete, not yet swapped) and
 # "published" (swapped, marks not yet cleared); tests raise there to simulate a crash.
 Checkpoint = Callable[[str, str], None]
-# progress(dataset, rows read so far)
+# progress(dataset, rows read from the store so far)
 Progress = Callable[[str, int], None]
 
 logger = logging.getLogger(__name__)
@@ -65,8 +77,13 @@ class DatasetExport:
     """What one dataset's export did."""
 
     dataset: str
+    # Rows in the files written (rewritten or merged partitions).
     rows: int = 0
+    # Rows read from the operational store: a merge reads only the changed ones.
+    rows_from_store: int = 0
     partitions_written: int = 0
+    # Of the partitions written, those merged from their file plus the changed rows.
+    partitions_merged: int = 0
     partitions_removed: int = 0
     seconds: float = 0.0
 
@@ -144,99 +161,89 @@ class AnalyticsExporter:
     def _incremental(self) -> ExportSummary:
         started = time.perf_counter()
         summary = ExportSummary(mode="incremental", root=str(self.root))
-        self._claim()
+        claim_marks(self.engine)
         plan, summary.stale_partitions = self._plan()
         if plan:
             logger.info("analytics export: %d stale partitions", summary.stale_partitions)
-        for name, scope in plan.items():
+        for name, work in plan.items():
             dataset = DATASETS.get(name)
             if dataset is not None:
-                summary.datasets.append(self._export_dataset(dataset, scope))
-            self._clear(name)
+                summary.datasets.append(self._export_dataset(dataset, work.scope, work.merges))
+            clear_marks(self.engine, name)
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
     def _rebuild(self) -> ExportSummary:
         started = time.perf_counter()
         summary = ExportSummary(mode="rebuild", root=str(self.root))
-        self._claim()
-        _, summary.stale_partitions = self._plan()
+        claim_marks(self.engine)
+        summary.stale_partitions = _distinct_partitions(stale_marks(self.engine))
         self.marker.unlink(missing_ok=True)
         for dataset in DATASETS.values():
-            summary.datasets.append(self._export_dataset(dataset, None))
-        with self.engine.begin() as connection:
-            connection.execute(delete(AnalyticsChange).where(AnalyticsChange.claimed.is_(True)))
+            summary.datasets.append(self._export_dataset(dataset, None, {}))
+        delete_claimed_marks(self.engine)
         self._write_marker()
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
-    # --- change marks ---------------------------------------------------------------------
-
-    def _claim(self) -> None:
-        """Claim every unclaimed mark: what this run will export and then clear."""
-        statement = (
-            update(AnalyticsChange)
-            .where(AnalyticsChange.claimed.is_(False))
-            .values(claimed=True)
-            .execution_options(synchronize_session=False)
-        )
-        with self.engine.begin() as connection:
-            connection.execute(statement)
-
-    def _plan(self) -> tuple[dict[str, dict[str, frozenset[str] | None]], int]:
-        """Return the claimed partitions per dataset and workspace (None: every month)."""
-        statement = (
-            select(AnalyticsChange.dataset, AnalyticsChange.workspace_id, AnalyticsChange.month)
-            .where(AnalyticsChange.claimed.is_(True))
-            .distinct()
-        )
-        with self.engine.connect() as connection:
-            rows = connection.execute(statement).all()
-        months: dict[str, dict[str, set[str] | None]] = {}
-        for name, workspace_id, month in rows:
-            workspaces = months.setdefault(name, {})
-            current = workspaces.get(workspace_id, set())
-            if current is None or month in (EVERY_MONTH, UNPARTITIONED) or not _is_month(month):
-                workspaces[workspace_id] = None
+    def _plan(self) -> tuple[dict[str, DatasetWork], int]:
+        """Return what to rewrite and what to merge per dataset, and the stale partitions."""
+        marks = stale_marks(self.engine)
+        plan: dict[str, DatasetWork] = {}
+        for mark in sorted(marks, key=lambda mark: mark.changed_rows is not None):
+            work = plan.setdefault(mark.dataset, DatasetWork())
+            if mark.changed_rows is None:
+                work.rewrite(mark.workspace_id, mark.month)
+                continue
+            dataset = DATASETS.get(mark.dataset)
+            partition = (mark.workspace_id, mark.month)
+            if dataset is None or work.covers(partition):
+                continue
+            if worth_merging(mark.changed_rows, file_rows(self.root, dataset, partition)):
+                work.merges[partition] = []
             else:
-                workspaces[workspace_id] = current | {month}
-        plan = {
-            name: {ws: None if m is None else frozenset(m) for ws, m in workspaces.items()}
-            for name, workspaces in months.items()
-        }
-        return plan, len(rows)
-
-    def _clear(self, dataset: str) -> None:
-        statement = delete(AnalyticsChange).where(
-            AnalyticsChange.claimed.is_(True), AnalyticsChange.dataset == dataset
-        )
-        with self.engine.begin() as connection:
-            connection.execute(statement)
+                work.rewrite(mark.workspace_id, mark.month)
+        for name, work in plan.items():
+            if work.merges:
+                work.merges = marked_rows(self.engine, name, list(work.merges))
+        return plan, _distinct_partitions(marks)
 
     # --- one dataset ----------------------------------------------------------------------
 
-    def _export_dataset(self, dataset: Dataset, scope: Scope) -> DatasetExport:
+    def _export_dataset(
+        self, dataset: Dataset, scope: Scope, merges: dict[Partition, list[str]]
+    ) -> DatasetExport:
         started = time.perf_counter()
         result = DatasetExport(dataset=dataset.name)
         router = PartitionRouter(self.root, dataset)
-        sql, params = dataset_query(dataset, self.dialect, scope)
+        merge = PartitionMerge(self.root, dataset, merges)
         try:
             with snapshot(self.engine) as reading:
-                lookups = self._lookups(reading, dataset, scope)
-                for raw in reading.batches(sql, params, raw_schema(dataset)):
-                    router.route(to_layout(raw, dataset, lookups))
-                    result.rows += raw.num_rows
-                    self.progress(dataset.name, result.rows)
+                lookups = self._lookups(reading, dataset, _lookup_scope(scope, merges))
+                if scope is None or scope:
+                    sql, params = dataset_query(dataset, self.dialect, scope)
+                    for raw in reading.batches(sql, params, raw_schema(dataset)):
+                        router.route(to_layout(raw, dataset, lookups))
+                        result.rows_from_store += raw.num_rows
+                        self.progress(dataset.name, result.rows_from_store)
+                merge.read(reading, self.dialect, lookups)
             router.finish()
+            merge.write()
             self.checkpoint("written", dataset.name)
-            for file in router.files.values():
+            for file in (*router.files.values(), *merge.files.values()):
                 file.publish()
-        finally:
-            router.discard()  # what was published is gone from its temporary name already
-        result.partitions_written = len(router.files)
-        for workspace_id, month in self._emptied(dataset, scope, set(router.files)):
-            folder = partition_dir(self.root, dataset, workspace_id, _month_arg(dataset, month))
-            result.partitions_removed += remove_partition(folder)
+        finally:  # what was published is gone from its temporary name already
+            router.discard()
+            merge.discard()
+        result.rows_from_store += merge.rows_from_store
+        result.rows = sum(file.rows for file in router.files.values()) + merge.rows_written
+        result.partitions_written = len(router.files) + len(merge.files)
+        result.partitions_merged = len(merge.files)
+        emptied = self._emptied(dataset, scope, set(router.files)) | merge.emptied
+        for partition in emptied:
+            result.partitions_removed += remove_partition(
+                partition_folder(self.root, dataset, partition)
+            )
         self.checkpoint("published", dataset.name)
         result.seconds = round(time.perf_counter() - started, 3)
         return result
@@ -280,16 +287,15 @@ class AnalyticsExporter:
                     remove_temporaries(folder)
 
 
-def _is_month(value: str) -> bool:
-    try:
-        month_bounds(value)
-    except ValueError:
-        return False
-    return True
+def _distinct_partitions(marks: list[StaleMark]) -> int:
+    return len({(mark.dataset, mark.workspace_id, mark.month) for mark in marks})
 
 
-def _month_arg(dataset: Dataset, month: str) -> str | None:
-    return month if dataset.by_month else None
+def _lookup_scope(scope: Scope, merges: dict[Partition, list[str]]) -> Scope:
+    """Return the workspaces whose lookup tables the rewritten and merged rows need."""
+    if scope is None:
+        return None
+    return dict.fromkeys({*scope, *(ws for ws, _ in merges)})
 
 
 def last_rebuild(root: Path) -> datetime | None:

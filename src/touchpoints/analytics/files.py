@@ -147,6 +147,45 @@ def partitions_on_disk(root: Path, dataset: Dataset, workspace_id: str | None) -
     return found
 
 
+def partition_folder(root: Path, dataset: Dataset, partition: Partition) -> Path:
+    """Return the folder of a (workspace, month or 'all') partition."""
+    workspace_id, month = partition
+    return partition_dir(root, dataset, workspace_id, month if dataset.by_month else None)
+
+
+def _partition(dataset: Dataset, key: str) -> Partition:
+    if not dataset.by_month:
+        return key, UNPARTITIONED
+    workspace_id, _, month = key.partition("/")
+    return workspace_id, month
+
+
+def split_by_partition(
+    batch: pa.RecordBatch, dataset: Dataset
+) -> Iterator[tuple[Partition, pa.RecordBatch]]:
+    """Split a batch of the layout into the rows of each (workspace, month) partition."""
+    workspaces = batch.column("workspace_id")
+    if dataset.by_month:
+        keys = pc.binary_join_element_wise(workspaces, batch.column("month"), "/")
+    else:
+        keys = workspaces
+    encoded = pc.dictionary_encode(keys)
+    names = encoded.dictionary.to_pylist()
+    if len(names) == 1:
+        yield _partition(dataset, names[0]), batch
+        return
+    order = pc.sort_indices(encoded.indices)
+    ordered = batch.take(order)
+    codes = encoded.indices.take(order)
+    counts = pc.value_counts(codes)
+    # value_counts lists codes in order of first appearance: sorted codes appear ascending.
+    offset = 0
+    for entry in counts:
+        code, count = entry["values"].as_py(), entry["counts"].as_py()
+        yield _partition(dataset, names[code]), ordered.slice(offset, count)
+        offset += count
+
+
 class PartitionRouter:
     """Send each row of a stream of batches to its partition's new file."""
 
@@ -159,47 +198,17 @@ class PartitionRouter:
         """Split a batch by (workspace, month) and add each part to its file."""
         if batch.num_rows == 0:
             return
-        for partition, part in self._split(batch):
+        for partition, part in split_by_partition(batch, self.dataset):
             self._file(partition).add(part)
         pending = sum(file.pending_rows for file in self.files.values())
         if pending > MAX_PENDING_ROWS:
             for file in sorted(self.files.values(), key=lambda f: -f.pending_rows)[:4]:
                 file.flush()
 
-    def _split(self, batch: pa.RecordBatch) -> Iterator[tuple[Partition, pa.RecordBatch]]:
-        workspaces = batch.column("workspace_id")
-        if self.dataset.by_month:
-            keys = pc.binary_join_element_wise(workspaces, batch.column("month"), "/")
-        else:
-            keys = workspaces
-        encoded = pc.dictionary_encode(keys)
-        names = encoded.dictionary.to_pylist()
-        if len(names) == 1:
-            yield self._partition(names[0]), batch
-            return
-        order = pc.sort_indices(encoded.indices)
-        ordered = batch.take(order)
-        codes = encoded.indices.take(order)
-        counts = pc.value_counts(codes)
-        # value_counts lists codes in order of first appearance: sorted codes appear ascending.
-        offset = 0
-        for entry in counts:
-            code, count = entry["values"].as_py(), entry["counts"].as_py()
-            yield self._partition(names[code]), ordered.slice(offset, count)
-            offset += count
-
-    def _partition(self, key: str) -> Partition:
-        if not self.dataset.by_month:
-            return key, UNPARTITIONED
-        workspace_id, _, month = key.partition("/")
-        return workspace_id, month
-
     def _file(self, partition: Partition) -> PartitionFile:
         file = self.files.get(partition)
         if file is None:
-            workspace_id, month = partition
-            month_or_none = month if self.dataset.by_month else None
-            folder = partition_dir(self.root, self.dataset, workspace_id, month_or_none)
+            folder = partition_folder(self.root, self.dataset, partition)
             file = self.files[partition] = PartitionFile(folder, self.dataset.schema)
         return file
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from touchpoints.analytics.changes import AnalyticsChange
+from touchpoints.analytics.changes import AnalyticsChange, AnalyticsRowChange
 from touchpoints.analytics.export import AnalyticsExporter
 from touchpoints.config import Settings, get_settings
 from touchpoints.db.base import utcnow
@@ -40,8 +40,11 @@ def enqueue_export_when_changed(
     session: Session, *, settings: Settings, now: datetime | None = None
 ) -> Job | None:
     """Enqueue one analytics export if writes left unclaimed marks and none is pending."""
-    changed = select(AnalyticsChange.id).where(AnalyticsChange.claimed.is_(False)).limit(1)
-    if session.scalar(changed) is None:
+    marks = [
+        select(log.id).where(log.claimed.is_(False)).limit(1)
+        for log in (AnalyticsChange, AnalyticsRowChange)
+    ]
+    if all(session.scalar(changed) is None for changed in marks):
         return None
     if pending_job_with_key(db_session=session, dedupe_key=EXPORT_KEY) is not None:
         return None

@@ -9,7 +9,8 @@ text, JSON lists are JSON text, segment names are joined with the unit separator
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -76,11 +77,16 @@ class Dialect:
 
 @dataclass
 class Filter:
-    """The WHERE clauses of a scope, with their parameters in the order they are written."""
+    """The WHERE clauses of a scope, with their parameters in the order they are written.
+
+    With `ids`, a month-partitioned dataset's query selects exactly those rows instead,
+    wherever they are now (the rows a merge takes from the store).
+    """
 
     dialect: Dialect
     scope: Scope
     params: list[Any] = field(default_factory=list)
+    ids: Sequence[str] | None = None
 
     def workspaces(self, alias: str) -> str:
         """Return ' WHERE <alias>.workspace_id IN (...)', or '' for every workspace."""
@@ -91,7 +97,9 @@ class Filter:
         return f" WHERE {alias}.workspace_id IN ({marks})"
 
     def partitions(self, alias: str, occurred: str) -> str:
-        """Return ' WHERE ...' selecting the scope's workspaces and months, or ''."""
+        """Return ' WHERE ...' selecting the scope's workspaces and months (or ids), or ''."""
+        if self.ids is not None:
+            return self._ids(alias)
         if self.scope is None:
             return ""
         mark = self.dialect.placeholder
@@ -108,6 +116,15 @@ class Filter:
                 self.params += [self.dialect.bound(start), self.dialect.bound(end)]
             clauses.append(f"({alias}.workspace_id = {mark} AND ({' OR '.join(ranges)}))")
         return f" WHERE {' OR '.join(clauses) or 'FALSE'}"
+
+    def _ids(self, alias: str) -> str:
+        # One parameter however many ids: SQLite allows a few thousand parameters at most.
+        # Nothing else in the WHERE, so both stores look each id up in the primary key.
+        if self.dialect.postgres:
+            self.params.append(list(self.ids or ()))
+            return f" WHERE {alias}.id = ANY({self.dialect.placeholder})"
+        self.params.append(json.dumps(list(self.ids or ())))
+        return f" WHERE {alias}.id IN (SELECT value FROM json_each({self.dialect.placeholder}))"
 
 
 def _feedback(d: Dialect, where: Filter) -> str:
@@ -198,6 +215,14 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 def dataset_query(dataset: Dataset, dialect: Dialect, scope: Scope) -> tuple[str, list[Any]]:
     """Return the SELECT (and its parameters) of a dataset's raw rows within `scope`."""
     where = Filter(dialect, scope)
+    return QUERIES[dataset.name](dialect, where), where.params
+
+
+def rows_query(dataset: Dataset, dialect: Dialect, ids: Sequence[str]) -> tuple[str, list[Any]]:
+    """Return the SELECT of a month-partitioned dataset's raw rows with the given ids."""
+    if not dataset.by_month:
+        raise ValueError(f"dataset {dataset.name} has no row marks to select rows by")
+    where = Filter(dialect, None, ids=ids)
     return QUERIES[dataset.name](dialect, where), where.params
 
 
