@@ -22,6 +22,7 @@ from tests.analytics.export_fixtures import (
 from tests.conftest import Store
 from tests.factories.feedback import make_feedback_item
 from tests.factories.operations import make_event
+from touchpoints.analytics import merge
 from touchpoints.analytics.changes import AnalyticsChange, AnalyticsRowChange
 from touchpoints.analytics.export import AnalyticsExporter, DatasetExport, ExportSummary
 from touchpoints.analytics.layout import EVENTS, FEEDBACK, Dataset
@@ -351,3 +352,22 @@ def test_a_crash_mid_merge_then_a_rerun_gives_every_row_once(
             for log in (AnalyticsChange, AnalyticsRowChange)
         ]
     assert left == [0, 0]
+
+
+def test_many_changed_rows_are_read_in_several_queries(
+    committed_factory: sessionmaker[Session],
+    estate: Estate,
+    exporter: AnalyticsExporter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(merge, "IDS_PER_QUERY", 1)
+    with committed_factory() as session:
+        for month in MONTHS:
+            make_feedback_item(session, workspace_id=estate.workspace_id, occurred_at=at(month, 20))
+        session.commit()
+
+    feedback = _stats(exporter.export())
+
+    assert (feedback.partitions_merged, feedback.rows_from_store) == (3, 3)
+    _assert_equals_rebuild(exporter, estate, tmp_path)

@@ -38,6 +38,9 @@ from touchpoints.analytics.sources import Dialect, raw_schema, rows_query
 
 # Above this share of a file's rows, rewriting the partition from the store is as quick.
 MERGE_MAX_SHARE = 0.5
+# Ids per query: PostgreSQL plans a small query without JIT compilation, which would cost
+# more than the look-ups themselves.
+IDS_PER_QUERY = 2_000
 
 
 def file_rows(root: Path, dataset: Dataset, partition: Partition) -> int | None:
@@ -79,18 +82,21 @@ class PartitionMerge:
     def read(self, reading: Snapshot, dialect: Dialect, lookups: dict[str, Lookup]) -> None:
         """Take the marked rows that still exist from the store, in the export's snapshot."""
         ids = sorted({row_id for ids in self.marked.values() for row_id in ids})
-        if not ids:
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            sql, params = rows_query(self.dataset, dialect, ids[start : start + IDS_PER_QUERY])
+            for raw in reading.batches(sql, params, raw_schema(self.dataset)):
+                self._take(raw, lookups)
+
+    def _take(self, raw: pa.RecordBatch, lookups: dict[str, Lookup]) -> None:
+        """Keep the rows of a raw batch that belong to a partition being merged."""
+        self.rows_from_store += raw.num_rows
+        if raw.num_rows == 0:
             return
-        sql, params = rows_query(self.dataset, dialect, ids)
-        for raw in reading.batches(sql, params, raw_schema(self.dataset)):
-            self.rows_from_store += raw.num_rows
-            if raw.num_rows == 0:
-                continue
-            batch = to_layout(raw, self.dataset, lookups)
-            for partition, part in split_by_partition(batch, self.dataset):
-                # A row now in a partition that is rewritten (or not stale) is not ours.
-                if partition in self.marked:
-                    self._fresh.setdefault(partition, []).append(part)
+        batch = to_layout(raw, self.dataset, lookups)
+        for partition, part in split_by_partition(batch, self.dataset):
+            # A row that moved to a partition being rewritten is that rewrite's.
+            if partition in self.marked:
+                self._fresh.setdefault(partition, []).append(part)
 
     def write(self) -> None:
         """Write each merged partition's new file under its temporary name (unpublished)."""

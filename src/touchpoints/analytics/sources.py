@@ -118,11 +118,11 @@ class Filter:
         return f" WHERE {' OR '.join(clauses) or 'FALSE'}"
 
     def _ids(self, alias: str) -> str:
-        # One parameter however many ids: SQLite allows a few thousand parameters at most.
-        # Nothing else in the WHERE, so both stores look each id up in the primary key.
         if self.dialect.postgres:
-            self.params.append(list(self.ids or ()))
-            return f" WHERE {alias}.id = ANY({self.dialect.placeholder})"
+            # Correlated with the id list that rows_query wraps around this query.
+            return f" WHERE {alias}.id = ids.id OFFSET 0"
+        # One parameter however many ids (SQLite allows only so many); each id is looked up
+        # in the primary key.
         self.params.append(json.dumps(list(self.ids or ())))
         return f" WHERE {alias}.id IN (SELECT value FROM json_each({self.dialect.placeholder}))"
 
@@ -223,7 +223,17 @@ def rows_query(dataset: Dataset, dialect: Dialect, ids: Sequence[str]) -> tuple[
     if not dataset.by_month:
         raise ValueError(f"dataset {dataset.name} has no row marks to select rows by")
     where = Filter(dialect, None, ids=ids)
-    return QUERIES[dataset.name](dialect, where), where.params
+    sql = QUERIES[dataset.name](dialect, where)
+    if not dialect.postgres:
+        return sql, where.params
+    # One primary-key look-up per id, whatever the planner guesses: given a plain id filter
+    # it scans whole tables (items, survey responses) for a few thousand ids. LATERAL with
+    # OFFSET 0 keeps the per-id subquery from being flattened into such a join.
+    wrapped = (
+        f"SELECT picked.* FROM unnest({dialect.placeholder}::text[]) AS ids(id) "
+        f"CROSS JOIN LATERAL ({sql}) AS picked"
+    )
+    return wrapped, [list(ids), *where.params]
 
 
 def lookup_query(name: str, dialect: Dialect, scope: Scope) -> tuple[str, list[Any]]:
