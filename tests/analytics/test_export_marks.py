@@ -231,3 +231,22 @@ def test_the_migration_adds_row_marks_and_its_downgrade_keeps_every_change(
     assert row_marks == [("after",)]
     assert converted == [("feedback", "2025-01")], "the row mark became a partition mark"
     assert marks == [("feedback", "2025-01")], "the triggers mark partitions again"
+
+
+def test_the_cap_counts_the_row_marks_of_every_partition(
+    committed_factory: sessionmaker[Session], small_row_cap: int
+) -> None:
+    workspace_id = _workspace(committed_factory)
+    first = _item_rows(workspace_id, small_row_cap - 5, "2025-05")
+
+    with committed_factory() as session:
+        session.execute(insert(FeedbackItem).values(first))
+        session.execute(insert(FeedbackItem).values(_item_rows(workspace_id, 10, "2025-06")))
+        session.commit()
+
+    assert _partition_marks(committed_factory, workspace_id) == {("feedback", "2025-06")}
+    marks = _row_marks(committed_factory, workspace_id)
+    assert len(marks) <= small_row_cap
+    assert {row_id for _, month, row_id in marks if month == "2025-05"} == {
+        row["id"] for row in first
+    }

@@ -15,10 +15,10 @@ and the next run processes them again, so no change is ever lost.
 
 Row marks live in their own table rather than in a nullable column of `analytics_changes`:
 every write's trigger asks "is this partition already marked whole?", and on their own table
-the partition marks stay a handful of rows however many row marks pile up beside them; the
-row marks need an index ordered by their sequence within a partition (the cap on row marks,
-touchpoints.analytics.triggers) that partition marks do not; and a partition mark keeps its
-one meaning everywhere it is read.
+the partition marks stay a handful of rows however many row marks pile up beside them (in one
+table that question would walk past them, or need the row id in its index); the cap on row
+marks reads the span of the row marks' own sequence (touchpoints.analytics.marks); and a
+partition mark keeps its one meaning everywhere it is read.
 """
 
 from __future__ import annotations
@@ -96,17 +96,10 @@ class AnalyticsRowChange(Base):
 
     __tablename__ = ROW_CHANGES_TABLE
     __table_args__ = (
-        # Ends with id: the triggers find a partition's oldest unclaimed row mark in one step.
-        Index(
-            "ix_analytics_row_changes_partition",
-            "workspace_id",
-            "dataset",
-            "month",
-            "claimed",
-            "id",
-        ),
+        Index("ix_analytics_row_changes_partition", "workspace_id", "dataset", "month", "claimed"),
     )
 
+    # A sequence, as for partition marks; the triggers also bound the log by its span.
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )

@@ -11,12 +11,14 @@ A write leaves marks of two kinds (touchpoints.analytics.changes):
   another stage changes the denormalised stage of all its feedback). Changes to the other
   tables, and to an item's survey through `survey_responses`, leave partition marks.
 
-Row marks are capped: a statement that changes more than `ROW_MARK_CAP` rows, or a write to a
-partition whose unclaimed row marks span `ROW_MARK_CAP` marks already, leaves a partition
-mark instead, so a bulk load never writes millions of marks and its partitions are simply
-rewritten. A partition that has an unclaimed partition mark gets no more row marks on
-SQLite (one writer at a time, so that mark is certain to cover the write); on PostgreSQL the
-write adds its own partition mark instead (touchpoints.analytics.triggers says why).
+Row marks are capped: a statement that changes more than `ROW_MARK_CAP` rows, or a write
+while the row-mark log already holds `ROW_MARK_CAP` marks (measured as the span of their ids,
+oldest to newest, exported or not), leaves partition marks instead. A bulk load so writes at
+most that many row marks, whatever its size and however its rows spread over months, and
+its partitions are rewritten. A partition that has an unclaimed partition mark gets no more
+row marks: on SQLite (one writer at a time) that mark is certain to cover the write; on
+PostgreSQL the write adds its own partition mark instead (touchpoints.analytics.triggers says
+why).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ ROW_CHANGES_TABLE = "analytics_row_changes"
 TRIGGER_PREFIX = "analytics_mark"
 # The month of a mark that stands for every month of its workspace.
 EVERY_MONTH = "*"
-# Above this many rows per statement (or unclaimed row marks per partition), mark partitions.
+# Above this many rows per statement, or row marks in the log, writes mark partitions.
 ROW_MARK_CAP = 50_000
 
 

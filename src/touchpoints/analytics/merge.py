@@ -114,7 +114,9 @@ class PartitionMerge:
         dropped = pa.concat_arrays(
             [pa.array(self.marked[partition], type=pa.string()), *fresh.column(key).chunks]
         )
-        kept = current.filter(pc.invert(pc.is_in(current.column(key), value_set=dropped)))
+        stale = pc.is_in(current.column(key), value_set=dropped)
+        # New rows (the common case) replace nothing: the file's rows stay as they are.
+        kept = current.filter(pc.invert(stale)) if pc.any(stale).as_py() else current
         if kept.num_rows + fresh.num_rows == 0:
             self.emptied.add(partition)
             return

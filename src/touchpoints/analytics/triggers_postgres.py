@@ -2,9 +2,9 @@
 
 One function per source table runs once per statement. For the row-marked tables
 (touchpoints.analytics.marks) a statement of at most the cap's rows writes its row marks in
-one INSERT ... SELECT, and a partition mark instead for the partitions that already have an
-unclaimed partition mark or whose unclaimed row marks reach the cap; a bigger statement
-writes partition marks only, as every other table does.
+one INSERT ... SELECT, and partition marks instead where a partition already has an unclaimed
+partition mark, or for all its partitions once the row-mark log would hold more than the cap;
+a bigger statement writes partition marks only, as every other table does.
 """
 
 from __future__ import annotations
@@ -71,13 +71,9 @@ def _partition_marks(selects: list[str]) -> str:
 
 def _row_marks(selects: list[str], cap: int) -> str:
     """Return the INSERT of a statement's row marks, with partition marks where they belong."""
-    # The span of ids from the partition's oldest unclaimed row mark to the newest mark is at
-    # least the number of its unclaimed row marks: two index look-ups instead of a count.
-    span = (
-        f"coalesce((SELECT max(o.id) FROM {ROW_CHANGES_TABLE} o) - (SELECT o.id FROM "
-        f"{ROW_CHANGES_TABLE} o WHERE o.workspace_id = p.w AND o.dataset = p.d "
-        "AND o.month = p.m AND o.claimed = false ORDER BY o.id LIMIT 1) + 1, 0)"
-    )
+    # The span of ids from the oldest row mark to the newest is at least the number of row
+    # marks in the log: two primary-key look-ups instead of a count.
+    span = f"(SELECT coalesce(max(id) - min(id) + 1, 0) FROM {ROW_CHANGES_TABLE})"
     marked_whole = (
         f"EXISTS (SELECT 1 FROM {CHANGES_TABLE} c WHERE c.workspace_id = p.w "
         f"AND c.dataset = p.d AND c.month IN (p.m, '{EVERY_MONTH}') AND c.claimed = false)"
@@ -85,9 +81,9 @@ def _row_marks(selects: list[str], cap: int) -> str:
     return (
         f"WITH marks AS (SELECT DISTINCT w, d, m, r FROM ({' UNION '.join(selects)}) "
         "AS x(w, d, m, r)), "
-        "parts AS (SELECT w, d, m, count(*) AS n FROM marks GROUP BY w, d, m), "
-        f"whole AS (SELECT p.w, p.d, p.m FROM parts p WHERE {marked_whole} "
-        f"OR p.n + {span} > {cap}), "
+        f"full_log AS (SELECT (SELECT count(*) FROM marks) + {span} > {cap} AS reached), "
+        "whole AS (SELECT p.w, p.d, p.m FROM (SELECT DISTINCT w, d, m FROM marks) p "
+        f"WHERE (SELECT reached FROM full_log) OR {marked_whole}), "
         f"added AS (INSERT INTO {CHANGES_TABLE} "
         "(workspace_id, dataset, month, claimed, transaction_id) "
         "SELECT h.w, h.d, h.m, false, txid_current() FROM whole h "

@@ -43,7 +43,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_analytics_row_changes_partition",
         "analytics_row_changes",
-        ["workspace_id", "dataset", "month", "claimed", "id"],
+        ["workspace_id", "dataset", "month", "claimed"],
         unique=False,
     )
     # The row-mark table exists now, so the reinstalled triggers write row marks.
