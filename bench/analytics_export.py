@@ -9,8 +9,12 @@ customers, segments, survey responses for 10% of the items and operational event
   draining `COPY (<the exporter's own feedback SELECT>) TO STDOUT` through psycopg, bytes only
   (PostgreSQL's cost of producing the same rows, no parsing, no Parquet);
 - an incremental export after inserting `--new` items into the latest month (the triggers on,
-  as in production); baseline: draining the COPY of the partition that export rewrites;
-- the change triggers' cost on inserts (statement-level), with and without them, rolled back.
+  as in production, leave row marks): the partition is merged from its file plus the new
+  rows; reported: rows read from PostgreSQL and rows written. Baseline: draining the COPY of
+  the whole partition (what PostgreSQL alone needs for a rewrite); for comparison, the same
+  partition rewritten (a partition mark added by hand, then an incremental export);
+- the change triggers' cost on inserts (statement-level), with and without them, rolled back:
+  100,000 rows (above the row-mark cap: partition marks) and `--new` rows (row marks).
 
     .venv/bin/python bench/analytics_export.py                # 10,000,000 items
     .venv/bin/python bench/analytics_export.py --rows 1000000 --keep
@@ -255,6 +259,17 @@ def insert_new_items(engine: Engine, start: int, count: int) -> float:
     return seconds
 
 
+def mark_partition_stale(engine: Engine) -> None:
+    """Add a partition mark for the latest month, so the next export rewrites it whole."""
+    _sql(
+        engine,
+        "INSERT INTO analytics_changes (workspace_id, dataset, month, claimed) "
+        "VALUES (:ws, 'feedback', :month, false)",
+        ws=WORKSPACE,
+        month=LAST_MONTH,
+    )
+
+
 def trigger_cost(engine: Engine, rows: int) -> dict[str, float]:
     """Time inserting `rows` items with the change triggers off and on (rolled back)."""
     select = feedback_select(10**9, 10**9 + rows - 1, start=f"{LAST_MONTH}-01", span=20 * 86400)
@@ -320,25 +335,41 @@ def main() -> int:
             "full_runs_s": [round(s, 2) for s, _ in full_runs],
         }
         root = workdir / f"full-{args.full_repeat - 1}"
-        incremental_runs, inserts, partition_baselines = [], [], []
+        incremental_runs, inserts, partition_baselines, rewrites = [], [], [], []
+        # New ids after every item there is, so a kept database can be timed again.
+        first_new = 10**8 + items
         for run in range(args.repeat):
-            inserts.append(insert_new_items(engine, 10**8 + run * args.new, args.new))
+            inserts.append(insert_new_items(engine, first_new + run * args.new, args.new))
             seconds, summary = _timed(partial(AnalyticsExporter(engine, root).export))
             incremental_runs.append(seconds)
+            feedback = next(d for d in summary.datasets if d.dataset == "feedback")
             sql, params = dataset_query(FEEDBACK, dialect, {WORKSPACE: frozenset({LAST_MONTH})})
             baseline, _ = _timed(partial(drain_copy, engine, sql, params))
             partition_baselines.append(baseline)
+            mark_partition_stale(engine)
+            rewrite, _ = _timed(partial(AnalyticsExporter(engine, root).export))
+            rewrites.append(rewrite)
             print(
-                f"incremental {run + 1}: {seconds:.2f}s ({summary.rows:,} rows rewritten), "
-                f"insert {inserts[-1]:.2f}s, baseline COPY of the partition {baseline:.2f}s"
+                f"incremental {run + 1}: {seconds:.2f}s ({feedback.partitions_merged} of "
+                f"{feedback.partitions_written} partitions merged, {feedback.rows_from_store:,} "
+                f"rows read from PostgreSQL, {feedback.rows:,} rows written), insert "
+                f"{inserts[-1]:.2f}s, baseline COPY of the partition {baseline:.2f}s, "
+                f"the same partition rewritten {rewrite:.2f}s"
             )
         results |= {
             "incremental_export_s": round(statistics.median(incremental_runs), 3),
             "incremental_runs_s": [round(s, 3) for s in incremental_runs],
+            "incremental_rows_from_store": feedback.rows_from_store,
+            "incremental_rows_written": feedback.rows,
+            "incremental_partitions_merged": feedback.partitions_merged,
             "baseline_copy_partition_s": round(statistics.median(partition_baselines), 3),
+            "partition_rewrite_s": round(statistics.median(rewrites), 3),
             "insert_new_items_s": round(statistics.median(inserts), 3),
             "trigger_cost_100k_rows_s": {
                 k: round(v, 3) for k, v in trigger_cost(engine, 100_000).items()
+            },
+            f"trigger_cost_{args.new}_rows_s": {
+                k: round(v, 3) for k, v in trigger_cost(engine, args.new).items()
             },
         }
     finally:
