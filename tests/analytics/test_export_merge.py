@@ -35,10 +35,23 @@ class Crash(Exception):
     """Stands for the process dying at a checkpoint."""
 
 
+# Items added to each month of the estate: with 15 rows a partition takes a few changes as a
+# small share (touchpoints.analytics.merge.MERGE_MAX_SHARE) and is merged.
+PADDING = 12
+
+
 @pytest.fixture
 def estate(committed_factory: sessionmaker[Session]) -> Estate:
-    """A committed workspace with three feedback items in each of three months."""
-    return build_estate(committed_factory)
+    """A committed workspace with fifteen feedback items in each of three months."""
+    estate = build_estate(committed_factory)
+    with committed_factory() as session:
+        for month in MONTHS:
+            for day in range(PADDING):
+                make_feedback_item(
+                    session, workspace_id=estate.workspace_id, occurred_at=at(month, 10 + day)
+                )
+        session.commit()
+    return estate
 
 
 @pytest.fixture
@@ -86,7 +99,7 @@ def test_new_items_are_merged_into_their_partition(
     feedback = _stats(summary)
     assert (feedback.partitions_written, feedback.partitions_merged) == (1, 1)
     assert feedback.rows_from_store == 1, "only the new item is read from the store"
-    assert feedback.rows == 4, "the merged file holds the old rows and the new one"
+    assert feedback.rows == 16, "the merged file holds the old rows and the new one"
     rows = read_rows(exporter.root, FEEDBACK, estate.workspace_id)
     assert new in {row["feedback_item_id"] for row in rows}
     assert rows == _expected(committed_factory, estate)
@@ -155,7 +168,7 @@ def test_deleted_items_leave_their_merged_partition(
 
     feedback = _stats(exporter.export())
 
-    assert (feedback.partitions_merged, feedback.rows_from_store, feedback.rows) == (1, 0, 2)
+    assert (feedback.partitions_merged, feedback.rows_from_store, feedback.rows) == (1, 0, 14)
     rows = read_rows(exporter.root, FEEDBACK, estate.workspace_id)
     assert gone not in {row["feedback_item_id"] for row in rows}
     _assert_equals_rebuild(exporter, estate, tmp_path)
@@ -168,7 +181,7 @@ def test_events_are_merged_too(
     tmp_path: Path,
 ) -> None:
     with committed_factory() as session:
-        for day in (10, 11, 12):
+        for day in range(10, 15):
             make_event(session, workspace_id=estate.workspace_id, occurred_at=at(MONTHS[0], day))
         session.commit()
     exporter.export()
@@ -209,16 +222,19 @@ def test_many_changes_in_a_partition_rewrite_it(
     committed_factory: sessionmaker[Session], estate: Estate, exporter: AnalyticsExporter
 ) -> None:
     with committed_factory() as session:
+        some = select(FeedbackItem.id).where(
+            FeedbackItem.workspace_id == estate.workspace_id,
+            FeedbackItem.occurred_at < at(MONTHS[1], 1),
+        )
+        changed = session.scalars(some.limit(4)).all()  # 4 of 15: more than a quarter
         session.execute(
-            update(FeedbackItem)
-            .where(FeedbackItem.id.in_(estate.items[MONTHS[0]][:2]))
-            .values(sentiment="negative")
+            update(FeedbackItem).where(FeedbackItem.id.in_(changed)).values(sentiment="negative")
         )
         session.commit()
 
     feedback = _stats(exporter.export())
 
-    assert (feedback.partitions_merged, feedback.rows_from_store) == (0, 3)
+    assert (feedback.partitions_merged, feedback.rows_from_store) == (0, 15)
     assert read_rows(exporter.root, FEEDBACK, estate.workspace_id) == _expected(
         committed_factory, estate
     )
@@ -234,7 +250,7 @@ def test_a_partition_mark_rewrites_the_partition(
 
     feedback = _stats(exporter.export())
 
-    assert (feedback.partitions_merged, feedback.rows_from_store) == (0, 4)
+    assert (feedback.partitions_merged, feedback.rows_from_store) == (0, 16)
     assert read_rows(exporter.root, FEEDBACK, estate.workspace_id) == _expected(
         committed_factory, estate
     )
@@ -267,7 +283,7 @@ def test_a_bulk_statement_above_the_cap_rewrites_the_partition(
     feedback = _stats(exporter.export())
 
     assert feedback.partitions_merged == 0
-    assert feedback.rows == feedback.rows_from_store == small_row_cap + 4
+    assert feedback.rows == feedback.rows_from_store == small_row_cap + 16
     _assert_equals_rebuild(exporter, estate, tmp_path)
 
 
@@ -283,7 +299,7 @@ def test_an_unreadable_file_is_rewritten_not_merged(
 
     feedback = _stats(exporter.export())
 
-    assert (feedback.partitions_merged, feedback.rows_from_store) == (0, 3)
+    assert (feedback.partitions_merged, feedback.rows_from_store) == (0, 15)
     assert read_rows(exporter.root, FEEDBACK, estate.workspace_id) == _expected(
         committed_factory, estate
     )
@@ -311,14 +327,6 @@ def test_a_crash_mid_merge_then_a_rerun_gives_every_row_once(
     tmp_path: Path,
     step: str,
 ) -> None:
-    with committed_factory() as session:
-        for day in range(10, 15):  # enough rows that three changes are a small share
-            for month in MONTHS[:2]:
-                make_feedback_item(
-                    session, workspace_id=estate.workspace_id, occurred_at=at(month, day)
-                )
-        session.commit()
-    exporter.export()
     moved, deleted = estate.items[MONTHS[0]][1], estate.items[MONTHS[1]][0]
     with committed_factory() as session:
         make_feedback_item(session, workspace_id=estate.workspace_id, occurred_at=at(MONTHS[1]))
