@@ -313,10 +313,9 @@ def _crash_at(step: str):  # type: ignore[no-untyped-def]
     return checkpoint
 
 
-def _claimed_row_marks(factory: sessionmaker[Session]) -> int:
+def _row_marks_left(factory: sessionmaker[Session]) -> int:
     with factory() as session:
-        statement = select(AnalyticsRowChange.id).where(AnalyticsRowChange.claimed.is_(True))
-        return len(session.scalars(statement).all())
+        return len(session.scalars(select(AnalyticsRowChange.id)).all())
 
 
 @pytest.mark.parametrize("step", ["written", "published"])
@@ -347,7 +346,7 @@ def test_a_crash_mid_merge_then_a_rerun_gives_every_row_once(
     after_crash = read_rows(exporter.root, FEEDBACK, estate.workspace_id)
     expected = _expected(committed_factory, estate)
     assert after_crash == (before if step == "written" else expected)
-    assert _claimed_row_marks(committed_factory) == 4, "the claimed row marks survive"
+    assert _row_marks_left(committed_factory) == 4, "the row marks survive the crash"
 
     feedback = _stats(exporter.export())
 
@@ -379,3 +378,39 @@ def test_many_changed_rows_are_read_in_several_queries(
 
     assert (feedback.partitions_merged, feedback.rows_from_store) == (3, 3)
     _assert_equals_rebuild(exporter, estate, tmp_path)
+
+
+def test_a_write_during_a_merge_is_merged_by_the_next_export(
+    committed_factory: sessionmaker[Session],
+    estate: Estate,
+    exporter: AnalyticsExporter,
+    tmp_path: Path,
+) -> None:
+    with committed_factory() as session:
+        make_feedback_item(session, workspace_id=estate.workspace_id, occurred_at=at(MONTHS[1]))
+        session.commit()
+    late: list[str] = []
+
+    def write_meanwhile(step: str, dataset: str) -> None:
+        if (step, dataset) == ("written", "feedback") and not late:
+            with committed_factory() as session:
+                item = make_feedback_item(
+                    session, workspace_id=estate.workspace_id, occurred_at=at(MONTHS[1], 25)
+                )
+                session.commit()
+                late.append(item.id)
+
+    during = AnalyticsExporter(exporter.engine, exporter.root, checkpoint=write_meanwhile)
+    assert _stats(during.export()).partitions_merged == 1
+    assert late[0] not in {r["feedback_item_id"] for r in _feedback_rows(exporter, estate)}
+    assert _row_marks_left(committed_factory) == 1, "the late write's mark waits"
+
+    feedback = _stats(exporter.export())
+
+    assert (feedback.partitions_merged, feedback.rows_from_store) == (1, 1)
+    assert late[0] in {r["feedback_item_id"] for r in _feedback_rows(exporter, estate)}
+    _assert_equals_rebuild(exporter, estate, tmp_path)
+
+
+def _feedback_rows(exporter: AnalyticsExporter, estate: Estate) -> list[dict[str, Any]]:
+    return read_rows(exporter.root, FEEDBACK, estate.workspace_id)

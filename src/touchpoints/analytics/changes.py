@@ -8,10 +8,10 @@ Triggers (touchpoints.analytics.triggers) leave marks on every write, of two kin
   exporter merges the partition from its current file and the marked rows (see
   touchpoints.analytics.merge).
 
-The exporter claims the unclaimed marks of both tables in one transaction, exports their
-partitions, and then deletes exactly the marks it claimed; a write that lands while it works
-adds new, unclaimed marks, which the next run picks up. A crash leaves claimed marks behind,
-and the next run processes them again, so no change is ever lost.
+The exporter claims the unclaimed partition marks and reads the row marks, exports their
+partitions, and then deletes exactly the marks it claimed and read; a write that lands while
+it works adds new marks, which the next run picks up. A crash leaves the marks behind, and the
+next run processes them again, so no change is ever lost.
 
 Row marks live in their own table rather than in a nullable column of `analytics_changes`:
 every write's trigger asks "is this partition already marked whole?", and on their own table
@@ -36,7 +36,6 @@ from sqlalchemy import (
     String,
     delete,
     event,
-    func,
     select,
     update,
 )
@@ -58,13 +57,12 @@ __all__ = [
     "AnalyticsChange",
     "AnalyticsRowChange",
     "DatasetWork",
-    "StaleMark",
+    "RowMarks",
     "attach_change_tracking_ddl",
     "claim_marks",
+    "claimed_partitions",
     "clear_marks",
-    "delete_claimed_marks",
-    "marked_rows",
-    "stale_marks",
+    "read_row_marks",
 ]
 
 
@@ -95,11 +93,9 @@ class AnalyticsRowChange(Base):
     """A feedback item or operational event changed since the export (a row mark)."""
 
     __tablename__ = ROW_CHANGES_TABLE
-    __table_args__ = (
-        Index("ix_analytics_row_changes_partition", "workspace_id", "dataset", "month", "claimed"),
-    )
 
-    # A sequence, as for partition marks; the triggers also bound the log by its span.
+    # A sequence: the triggers bound the log by the span of its ids, and the exporter deletes
+    # exactly the marks it read, by id (no claim flag to update: see read_row_marks).
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
@@ -109,8 +105,6 @@ class AnalyticsRowChange(Base):
     month: Mapped[str] = mapped_column(String(7))
     # The changed row's id (no foreign key: a deleted row's mark must outlive it).
     row_id: Mapped[str] = mapped_column(String(32))
-    claimed: Mapped[bool] = mapped_column(default=False)
-    transaction_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 # The exporter joins each feedback item to the survey response it came from (its survey id).
@@ -125,19 +119,21 @@ Index(
 
 # --- what the exporter asks of the log ---------------------------------------------------
 
-LOGS = (AnalyticsChange, AnalyticsRowChange)
 Partition = tuple[str, str]  # (workspace id, month or 'all')
+# Mark ids per DELETE: PostgreSQL takes at most 65,535 parameters, SQLite 32,766.
+DELETE_CHUNK = 10_000
 
 
-@dataclass(frozen=True)
-class StaleMark:
-    """A claimed partition, with the number of its changed rows when it has only row marks."""
+@dataclass
+class RowMarks:
+    """The row marks an export read: the changed ids per partition, and the marks' own ids."""
 
-    dataset: str
-    workspace_id: str
-    month: str
-    # None: a partition mark (the whole partition is stale).
-    changed_rows: int | None = None
+    changed: dict[str, dict[Partition, set[str]]] = field(default_factory=dict)
+    mark_ids: dict[str, list[int]] = field(default_factory=dict)
+
+    def partitions(self) -> set[tuple[str, str, str]]:
+        """Return the (dataset, workspace, month) of every partition with row marks."""
+        return {(name, *partition) for name, parts in self.changed.items() for partition in parts}
 
 
 @dataclass
@@ -175,75 +171,62 @@ def _is_month(value: str) -> bool:
 
 
 def claim_marks(engine: Engine) -> None:
-    """Claim every unclaimed mark of both logs: what this run will export and then clear."""
+    """Claim every unclaimed partition mark: what this run will export and then clear."""
+    statement = (
+        update(AnalyticsChange)
+        .where(AnalyticsChange.claimed.is_(False))
+        .values(claimed=True)
+        .execution_options(synchronize_session=False)
+    )
     with engine.begin() as connection:
-        for log in LOGS:
-            connection.execute(
-                update(log)
-                .where(log.claimed.is_(False))
-                .values(claimed=True)
-                .execution_options(synchronize_session=False)
-            )
+        connection.execute(statement)
 
 
-def stale_marks(engine: Engine) -> list[StaleMark]:
-    """Return the claimed partitions, partition marks first, then those with row marks."""
-    whole = (
+def claimed_partitions(engine: Engine) -> list[tuple[str, str, str]]:
+    """Return the (dataset, workspace, month) of every claimed partition mark."""
+    statement = (
         select(AnalyticsChange.dataset, AnalyticsChange.workspace_id, AnalyticsChange.month)
         .where(AnalyticsChange.claimed.is_(True))
         .distinct()
     )
-    rows = (
-        select(
-            AnalyticsRowChange.dataset,
-            AnalyticsRowChange.workspace_id,
-            AnalyticsRowChange.month,
-            func.count(AnalyticsRowChange.row_id.distinct()),
-        )
-        .where(AnalyticsRowChange.claimed.is_(True))
-        .group_by(
-            AnalyticsRowChange.dataset, AnalyticsRowChange.workspace_id, AnalyticsRowChange.month
-        )
+    with engine.connect() as connection:
+        return [(dataset, ws, month) for dataset, ws, month in connection.execute(statement)]
+
+
+def read_row_marks(engine: Engine) -> RowMarks:
+    """Read every row mark: what this run will export and then delete, by id.
+
+    Row marks need no claim: nothing else reads a row mark's state, so deleting exactly the
+    marks read (after the swap) leaves those written meanwhile for the next run, as claiming
+    would, without rewriting every mark first. Read before the export's snapshot, like a
+    claim: the writes behind these marks are committed, so the snapshot sees them.
+    """
+    marks = RowMarks()
+    statement = select(
+        AnalyticsRowChange.id,
+        AnalyticsRowChange.dataset,
+        AnalyticsRowChange.workspace_id,
+        AnalyticsRowChange.month,
+        AnalyticsRowChange.row_id,
     )
     with engine.connect() as connection:
-        marks = [StaleMark(*row) for row in connection.execute(whole)]
-        marks += [StaleMark(*row) for row in connection.execute(rows)]
+        for mark_id, dataset, workspace_id, month, row_id in connection.execute(statement):
+            partitions = marks.changed.setdefault(dataset, {})
+            partitions.setdefault((workspace_id, month), set()).add(row_id)
+            marks.mark_ids.setdefault(dataset, []).append(mark_id)
     return marks
 
 
-def marked_rows(
-    engine: Engine, dataset: str, partitions: list[Partition]
-) -> dict[Partition, list[str]]:
-    """Return the ids the claimed row marks of each partition name."""
-    marked = {}
-    with engine.connect() as connection:
-        for workspace_id, month in partitions:
-            statement = (
-                select(AnalyticsRowChange.row_id)
-                .distinct()
-                .where(
-                    AnalyticsRowChange.claimed.is_(True),
-                    AnalyticsRowChange.dataset == dataset,
-                    AnalyticsRowChange.workspace_id == workspace_id,
-                    AnalyticsRowChange.month == month,
-                )
-            )
-            marked[(workspace_id, month)] = list(connection.scalars(statement))
-    return marked
-
-
-def clear_marks(engine: Engine, dataset: str) -> None:
-    """Delete the claimed marks of a dataset (its partitions are exported and swapped)."""
+def clear_marks(engine: Engine, dataset: str | None, row_mark_ids: list[int]) -> None:
+    """Delete the claimed partition marks of a dataset (None: all) and the row marks read."""
+    claimed = delete(AnalyticsChange).where(AnalyticsChange.claimed.is_(True))
+    if dataset is not None:
+        claimed = claimed.where(AnalyticsChange.dataset == dataset)
     with engine.begin() as connection:
-        for log in LOGS:
-            connection.execute(delete(log).where(log.claimed.is_(True), log.dataset == dataset))
-
-
-def delete_claimed_marks(engine: Engine) -> None:
-    """Delete every claimed mark (a rebuild exported everything)."""
-    with engine.begin() as connection:
-        for log in LOGS:
-            connection.execute(delete(log).where(log.claimed.is_(True)))
+        connection.execute(claimed)
+        for start in range(0, len(row_mark_ids), DELETE_CHUNK):
+            chunk = row_mark_ids[start : start + DELETE_CHUNK]
+            connection.execute(delete(AnalyticsRowChange).where(AnalyticsRowChange.id.in_(chunk)))
 
 
 def attach_change_tracking_ddl(metadata: MetaData) -> None:

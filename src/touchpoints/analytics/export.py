@@ -6,9 +6,9 @@ or whose changed rows are a large share of its file is rewritten: the rows of al
 partitions come from one query per dataset. A partition with only row marks is merged from
 its current file and the marked rows, read by id in the same snapshot
 (touchpoints.analytics.merge). Every new file is written beside the old one and swapped in
-atomically (touchpoints.analytics.files); only then are the claimed marks deleted. A crash at
-any step leaves complete old or new files and the claimed marks, so the next run redoes the
-same partitions: no row is lost or doubled. A rebuild rewrites every partition and removes
+atomically (touchpoints.analytics.files); only then are the marks it claimed and read deleted.
+A crash at any step leaves complete old or new files and those marks, so the next run redoes
+the same partitions: no row is lost or doubled. A rebuild rewrites every partition and removes
 the files of partitions that no longer exist; the first export into an empty folder is a
 rebuild.
 """
@@ -29,12 +29,11 @@ from sqlalchemy import Engine
 
 from touchpoints.analytics.changes import (
     DatasetWork,
-    StaleMark,
+    RowMarks,
     claim_marks,
+    claimed_partitions,
     clear_marks,
-    delete_claimed_marks,
-    marked_rows,
-    stale_marks,
+    read_row_marks,
 )
 from touchpoints.analytics.files import (
     Partition,
@@ -162,14 +161,15 @@ class AnalyticsExporter:
         started = time.perf_counter()
         summary = ExportSummary(mode="incremental", root=str(self.root))
         claim_marks(self.engine)
-        plan, summary.stale_partitions = self._plan()
+        row_marks = read_row_marks(self.engine)
+        plan, summary.stale_partitions = self._plan(row_marks)
         if plan:
             logger.info("analytics export: %d stale partitions", summary.stale_partitions)
         for name, work in plan.items():
             dataset = DATASETS.get(name)
             if dataset is not None:
                 summary.datasets.append(self._export_dataset(dataset, work.scope, work.merges))
-            clear_marks(self.engine, name)
+            clear_marks(self.engine, name, row_marks.mark_ids.get(name, []))
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
@@ -177,36 +177,35 @@ class AnalyticsExporter:
         started = time.perf_counter()
         summary = ExportSummary(mode="rebuild", root=str(self.root))
         claim_marks(self.engine)
-        summary.stale_partitions = _distinct_partitions(stale_marks(self.engine))
+        row_marks = read_row_marks(self.engine)
+        summary.stale_partitions = len({*claimed_partitions(self.engine), *row_marks.partitions()})
         self.marker.unlink(missing_ok=True)
         for dataset in DATASETS.values():
             summary.datasets.append(self._export_dataset(dataset, None, {}))
-        delete_claimed_marks(self.engine)
+        clear_marks(self.engine, None, [i for ids in row_marks.mark_ids.values() for i in ids])
         self._write_marker()
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
-    def _plan(self) -> tuple[dict[str, DatasetWork], int]:
+    def _plan(self, row_marks: RowMarks) -> tuple[dict[str, DatasetWork], int]:
         """Return what to rewrite and what to merge per dataset, and the stale partitions."""
-        marks = stale_marks(self.engine)
         plan: dict[str, DatasetWork] = {}
-        for mark in sorted(marks, key=lambda mark: mark.changed_rows is not None):
-            work = plan.setdefault(mark.dataset, DatasetWork())
-            if mark.changed_rows is None:
-                work.rewrite(mark.workspace_id, mark.month)
-                continue
-            dataset = DATASETS.get(mark.dataset)
-            partition = (mark.workspace_id, mark.month)
-            if dataset is None or work.covers(partition):
-                continue
-            if worth_merging(mark.changed_rows, file_rows(self.root, dataset, partition)):
-                work.merges[partition] = []
-            else:
-                work.rewrite(mark.workspace_id, mark.month)
-        for name, work in plan.items():
-            if work.merges:
-                work.merges = marked_rows(self.engine, name, list(work.merges))
-        return plan, _distinct_partitions(marks)
+        stale = set()
+        for name, workspace_id, month in claimed_partitions(self.engine):
+            plan.setdefault(name, DatasetWork()).rewrite(workspace_id, month)
+            stale.add((name, workspace_id, month))
+        for name, partitions in row_marks.changed.items():
+            work = plan.setdefault(name, DatasetWork())
+            dataset = DATASETS.get(name)
+            for partition, changed in partitions.items():
+                stale.add((name, *partition))
+                if dataset is None or work.covers(partition):
+                    continue
+                if worth_merging(len(changed), file_rows(self.root, dataset, partition)):
+                    work.merges[partition] = sorted(changed)
+                else:
+                    work.rewrite(*partition)
+        return plan, len(stale)
 
     # --- one dataset ----------------------------------------------------------------------
 
@@ -285,10 +284,6 @@ class AnalyticsExporter:
             for workspace in (self.root / dataset.name).glob("*"):
                 for folder in workspace.glob("*"):
                     remove_temporaries(folder)
-
-
-def _distinct_partitions(marks: list[StaleMark]) -> int:
-    return len({(mark.dataset, mark.workspace_id, mark.month) for mark in marks})
 
 
 def _lookup_scope(scope: Scope, merges: dict[Partition, list[str]]) -> Scope:

@@ -1,10 +1,11 @@
 """The worker side of the analytics store: the `analytics.export` job and what enqueues it.
 
 Every worker loop (about once a second when idle) asks one cheap question: did writes leave
-unclaimed change marks? If so, and no export job is queued or running, it enqueues one, a
-couple of seconds ahead so a burst of writes becomes one export. There is never more than
-one pending export job, and none at all while nothing changes, so the outbox is not flooded;
-on the embedded default a new response reaches the Parquet files within a few seconds.
+change marks that wait for an export? If so, and no export job is queued or running, it
+enqueues one, a couple of seconds ahead so a burst of writes becomes one export. There is
+never more than one pending export job, and none at all while nothing changes, so the outbox
+is not flooded; on the embedded default a new response reaches the Parquet files within a
+few seconds.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ logger = logging.getLogger(__name__)
 def enqueue_export_when_changed(
     session: Session, *, settings: Settings, now: datetime | None = None
 ) -> Job | None:
-    """Enqueue one analytics export if writes left unclaimed marks and none is pending."""
+    """Enqueue one analytics export if writes left marks to export and none is pending."""
+    # Row marks have no claim: one may belong to an export under way, which at worst queues
+    # one more export that finds nothing to do.
     marks = [
-        select(log.id).where(log.claimed.is_(False)).limit(1)
-        for log in (AnalyticsChange, AnalyticsRowChange)
+        select(AnalyticsChange.id).where(AnalyticsChange.claimed.is_(False)).limit(1),
+        select(AnalyticsRowChange.id).limit(1),
     ]
     if all(session.scalar(changed) is None for changed in marks):
         return None

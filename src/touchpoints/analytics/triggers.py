@@ -106,9 +106,9 @@ def _sqlite_row_marks(mark: Mark, row: str, condition: str, cap: int) -> list[st
     workspace = mark.workspace.format(row=row)
     return [
         _sqlite_mark(mark, row, condition, extra=reached),
-        f"INSERT INTO {ROW_CHANGES_TABLE} (workspace_id, dataset, month, row_id, claimed) "
+        f"INSERT INTO {ROW_CHANGES_TABLE} (workspace_id, dataset, month, row_id) "
         f"SELECT {workspace}, '{mark.dataset}', {_sqlite_month(mark, row)}, "
-        f"{mark.row_id.format(row=row)}, 0 WHERE {conditions};",
+        f"{mark.row_id.format(row=row)} WHERE {conditions};",
     ]
 
 

@@ -89,9 +89,8 @@ def _row_marks(selects: list[str], cap: int) -> str:
         "SELECT h.w, h.d, h.m, false, txid_current() FROM whole h "
         f"WHERE NOT EXISTS (SELECT 1 FROM {CHANGES_TABLE} c WHERE c.workspace_id = h.w "
         "AND c.dataset = h.d AND c.month = h.m AND c.transaction_id = txid_current())) "
-        f"INSERT INTO {ROW_CHANGES_TABLE} "
-        "(workspace_id, dataset, month, row_id, claimed, transaction_id) "
-        "SELECT k.w, k.d, k.m, k.r, false, txid_current() FROM marks k "
+        f"INSERT INTO {ROW_CHANGES_TABLE} (workspace_id, dataset, month, row_id) "
+        "SELECT k.w, k.d, k.m, k.r FROM marks k "
         "WHERE NOT EXISTS (SELECT 1 FROM whole h WHERE h.w = k.w AND h.d = k.d AND h.m = k.m);"
     )
 

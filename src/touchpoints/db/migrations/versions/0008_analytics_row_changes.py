@@ -36,15 +36,7 @@ def upgrade() -> None:
         sa.Column("dataset", sa.String(length=20), nullable=False),
         sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("row_id", sa.String(length=32), nullable=False),
-        sa.Column("claimed", sa.Boolean(), nullable=False),
-        sa.Column("transaction_id", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_row_changes")),
-    )
-    op.create_index(
-        "ix_analytics_row_changes_partition",
-        "analytics_row_changes",
-        ["workspace_id", "dataset", "month", "claimed"],
-        unique=False,
     )
     # The row-mark table exists now, so the reinstalled triggers write row marks.
     install_change_tracking(op.get_bind())
@@ -57,7 +49,6 @@ def downgrade() -> None:
         "INSERT INTO analytics_changes (workspace_id, dataset, month, claimed) "
         "SELECT DISTINCT workspace_id, dataset, month, false FROM analytics_row_changes"
     )
-    op.drop_index("ix_analytics_row_changes_partition", table_name="analytics_row_changes")
     op.drop_table("analytics_row_changes")
     # Without the row-mark table the triggers go back to partition marks only.
     install_change_tracking(op.get_bind())
