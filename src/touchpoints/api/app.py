@@ -20,11 +20,11 @@ from touchpoints.db.engine import engine_from_settings, make_session_factory
 API_PREFIX = "/api/v1"
 # Each domain exposes `router` in its api module; adding a domain is one line here.
 ROUTER_MODULES = (
+    "touchpoints.feedback.api",
     "touchpoints.orgs.api",
     "touchpoints.auth.api",
     "touchpoints.customers.api",
     "touchpoints.journeys.api",
-    "touchpoints.feedback.api",
     "touchpoints.operations.api",
     "touchpoints.jobs.api",
     "touchpoints.imports.api",
@@ -101,11 +101,13 @@ def create_app(
     app.state.session_factory = session_factory
     install_problem_handlers(app)
     _limit_body_size(app, settings.api_max_body_bytes)
+    # Routes are matched in order, and each one tried costs time on every request: the
+    # health check and the ingestion routes (the busiest) come first.
+    app.include_router(_system_router())
     api = APIRouter(prefix=API_PREFIX)
     for module_name in ROUTER_MODULES:
         api.include_router(importlib.import_module(module_name).router)
     app.include_router(api)
-    app.include_router(_system_router())
     if with_web:
         from touchpoints.web.app import install_web
 

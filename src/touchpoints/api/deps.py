@@ -56,6 +56,18 @@ def get_principal(
 ActorDep = Annotated[Principal, Depends(get_principal)]
 
 
+async def get_api_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """Return the bearer API token unchecked (a route that checks it in its own transaction)."""
+    if credentials is None:
+        raise Unauthenticated("send an API token as `Authorization: Bearer <token>`")
+    return credentials.credentials
+
+
+ApiTokenDep = Annotated[str, Depends(get_api_token)]
+
+
 def client_address(request: Request) -> str | None:
     """Return the address a request came from (for the audit log and rate limits)."""
     return request.client.host if request.client else None

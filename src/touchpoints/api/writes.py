@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
@@ -65,9 +65,25 @@ def respond(
     write: Callable[[], BaseModel],
 ) -> JSONResponse:
     """Run the write (once per Idempotency-Key) and answer with its result."""
+    status, body, replayed = perform(
+        write_request, db_session=db_session, actor=actor, status_code=status_code, write=write
+    )
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def perform(
+    write_request: WriteRequest,
+    *,
+    db_session: Session,
+    actor: Principal,
+    status_code: int,
+    write: Callable[[], BaseModel],
+) -> tuple[int, dict[str, Any], bool]:
+    """Run the write once per Idempotency-Key; return (status, body, replayed)."""
     if write_request.key is None:
-        return JSONResponse(write().model_dump(mode="json"), status_code=status_code)
-    status, body, replayed = run_once(
+        return status_code, write().model_dump(mode="json"), False
+    return run_once(
         db_session=db_session,
         workspace_id=actor.workspace_id,
         key=write_request.key,
@@ -78,5 +94,3 @@ def respond(
         ttl=write_request.ttl,
         write=write,
     )
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return JSONResponse(body, status_code=status, headers=headers)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from touchpoints.api.deps import ActorDep, ListParamsDep, SessionDep
+from touchpoints.api.deps import ActorDep, ApiTokenDep, ListParamsDep, SessionDep
 from touchpoints.api.listing import Page
-from touchpoints.api.writes import WriteRequestDep, respond
+from touchpoints.api.writes import WriteRequestDep
+from touchpoints.errors import TouchpointsError
 from touchpoints.feedback import service
+from touchpoints.feedback.intake import FeedbackSubmission, intake_of
 from touchpoints.feedback.schemas import FeedbackItemCreate, FeedbackItemRead, FeedbackItemUpdate
 
 router = APIRouter(tags=["feedback"])
@@ -46,23 +48,21 @@ def list_feedback(
 @router.post(
     "/feedback", response_model=FeedbackItemRead, status_code=201, summary="Add a feedback item"
 )
-def create_feedback(
-    body: FeedbackItemCreate, session: SessionDep, actor: ActorDep, write: WriteRequestDep
+async def create_feedback(
+    body: FeedbackItemCreate, request: Request, token: ApiTokenDep, write: WriteRequestDep
 ) -> JSONResponse:
     """Store a survey answer, review, post, transcript or email a customer sent.
 
     It needs text, at least one score, or both. A second item with the same `source` and
-    `source_ref` is refused (409); retry with an `Idempotency-Key` to be safe.
+    `source_ref` is refused (409); retry with an `Idempotency-Key` to be safe. The answer comes
+    once the item is committed; concurrent requests share transactions (group commit).
     """
-    return respond(
-        write,
-        db_session=session,
-        actor=actor,
-        status_code=201,
-        write=lambda: FeedbackItemRead.model_validate(
-            service.create_feedback(db_session=session, actor=actor, feedback_in=body)
-        ),
-    )
+    outcome = await intake_of(request.app).submit(FeedbackSubmission(token, body, write))
+    if isinstance(outcome, TouchpointsError):
+        raise outcome
+    status, payload, replayed = outcome
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(payload, status_code=status, headers=headers)
 
 
 @router.get(
