@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from touchpoints import __version__
 from touchpoints.api.problems import install_problem_handlers, problem_response
+from touchpoints.api.shortcuts import Handler, RouteShortcuts
 from touchpoints.config import Settings, get_settings
 from touchpoints.db.engine import engine_from_settings, make_session_factory
 
@@ -60,8 +61,12 @@ def create_app(
     session_factory: sessionmaker[Session] | None = None,
     run_worker: bool = False,
     with_web: bool = True,
+    shortcuts: bool = True,
 ) -> FastAPI:
-    """Build the ASGI app; tests pass their own settings and session factory."""
+    """Build the ASGI app; tests pass their own settings and session factory.
+
+    `shortcuts=False` answers every route through FastAPI's routing (tests compare the two).
+    """
     settings = settings or get_settings()
     if session_factory is None:
         session_factory = make_session_factory(engine_from_settings(settings))
@@ -100,6 +105,8 @@ def create_app(
     app.state.settings = settings
     app.state.session_factory = session_factory
     install_problem_handlers(app)
+    # Added first, so it runs inside the layers added after it (body-size limit, headers).
+    app.add_middleware(RouteShortcuts, routes=_shortcuts() if shortcuts else {})
     _limit_body_size(app, settings.api_max_body_bytes)
     # Routes are matched in order, and each one tried costs time on every request: the
     # health check and the ingestion routes (the busiest) come first.
@@ -113,6 +120,12 @@ def create_app(
 
         install_web(app)
     return app
+
+
+def _shortcuts() -> dict[tuple[str, str], Handler]:
+    from touchpoints.feedback.api import receive_feedback
+
+    return {("POST", f"{API_PREFIX}/feedback"): receive_feedback}
 
 
 def _limit_body_size(app: FastAPI, max_bytes: int) -> None:

@@ -24,6 +24,7 @@ Outcome = TypeVar("Outcome")
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH = 256
+Waiting = tuple[Submission, "asyncio.Future[Outcome]"]
 
 
 class GroupCommit(Generic[Submission, Outcome]):
@@ -39,31 +40,31 @@ class GroupCommit(Generic[Submission, Outcome]):
         self.max_batch = max_batch
         self.batches = 0
         self.submissions = 0
-        self._queue: list[tuple[Submission, asyncio.Future[Outcome]]] = []
-        self._draining = False
-        # Held so the running drain task is not garbage-collected mid-batch.
-        self._drainer: asyncio.Task[None] | None = None
+        # Per event loop (an app may be driven by more than one, as test clients do): the
+        # waiting submissions, and the task draining them (held so it is not collected).
+        self._queues: dict[asyncio.AbstractEventLoop, list[Waiting[Submission, Outcome]]] = {}
+        self._drainers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     async def submit(self, submission: Submission) -> Outcome:
         """Queue a submission with the next batch and return its outcome once committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
-        self._queue.append((submission, future))
-        if not self._draining:
-            self._draining = True
-            self._drainer = loop.create_task(self._drain())
+        self._queues.setdefault(loop, []).append((submission, future))
+        if loop not in self._drainers:
+            self._drainers[loop] = loop.create_task(self._drain(loop))
         return await future
 
-    async def _drain(self) -> None:
+    async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            while self._queue:
-                batch = self._queue[: self.max_batch]
-                del self._queue[: self.max_batch]
+            while queue := self._queues.get(loop):
+                batch = queue[: self.max_batch]
+                del queue[: self.max_batch]
                 await self._store(batch)
         finally:
-            self._draining = False
+            self._queues.pop(loop, None)
+            del self._drainers[loop]
 
-    async def _store(self, batch: list[tuple[Submission, asyncio.Future[Outcome]]]) -> None:
+    async def _store(self, batch: list[Waiting[Submission, Outcome]]) -> None:
         submissions = [submission for submission, _ in batch]
         try:
             outcomes = await to_thread.run_sync(self.store, submissions)

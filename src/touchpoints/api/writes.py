@@ -23,7 +23,7 @@ class WriteRequest:
     key: str | None
     method: str
     path: str
-    fingerprint: str
+    fingerprint: str  # empty without a key
     ttl: timedelta
 
 
@@ -41,14 +41,21 @@ async def write_request(
     ] = None,
 ) -> WriteRequest:
     """Capture the Idempotency-Key header and a fingerprint of the request."""
-    body = await request.body()
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return write_request_of(request, await request.body(), idempotency_key)
+
+
+def write_request_of(request: Request, body: bytes, idempotency_key: str | None) -> WriteRequest:
+    """Return the identity of a write from its request, its body and its Idempotency-Key."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    path = request.scope["path"] + (f"?{query}" if query else "")
     hours = request.app.state.settings.idempotency_ttl_hours
+    # Only a keyed write is ever compared with another: hash the body for those alone.
+    fingerprint = "" if idempotency_key is None else request_fingerprint(request.method, path, body)
     return WriteRequest(
         key=idempotency_key,
         method=request.method,
         path=path,
-        fingerprint=request_fingerprint(request.method, path, body),
+        fingerprint=fingerprint,
         ttl=timedelta(hours=hours),
     )
 

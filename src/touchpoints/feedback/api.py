@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from touchpoints.api.deps import ActorDep, ApiTokenDep, ListParamsDep, SessionDep
+from touchpoints.api.deps import ActorDep, ApiTokenDep, ListParamsDep, SessionDep, bearer_token
 from touchpoints.api.listing import Page
-from touchpoints.api.writes import WriteRequestDep
+from touchpoints.api.problems import domain_error, validation_error
+from touchpoints.api.validation import parse_body
+from touchpoints.api.writes import WriteRequestDep, write_request_of
 from touchpoints.errors import TouchpointsError
 from touchpoints.feedback import service
 from touchpoints.feedback.intake import FeedbackSubmission, intake_of
@@ -60,6 +63,32 @@ async def create_feedback(
     outcome = await intake_of(request.app).submit(FeedbackSubmission(token, body, write))
     if isinstance(outcome, TouchpointsError):
         raise outcome
+    return _created(outcome)
+
+
+async def receive_feedback(request: Request) -> Response:
+    """Answer `POST /api/v1/feedback` as `create_feedback` does, without the framework's routing.
+
+    The busiest ingestion route, run as a shortcut (touchpoints.api.shortcuts): the token, the
+    Idempotency-Key and the body are read here the way the declared route's dependencies read
+    them, and every error answers with the same problem+json.
+    """
+    try:
+        token = bearer_token(request.headers.get("authorization"))
+        raw = await request.body()
+        feedback_in = parse_body(FeedbackItemCreate, raw, request.headers.get("content-type"))
+        write = write_request_of(request, raw, request.headers.get("idempotency-key"))
+        outcome = await intake_of(request.app).submit(FeedbackSubmission(token, feedback_in, write))
+    except RequestValidationError as exc:
+        return await validation_error(request, exc)
+    except TouchpointsError as exc:
+        return await domain_error(request, exc)
+    if isinstance(outcome, TouchpointsError):
+        return await domain_error(request, outcome)
+    return _created(outcome)
+
+
+def _created(outcome: tuple[int, dict[str, Any], bool]) -> JSONResponse:
     status, payload, replayed = outcome
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSONResponse(payload, status_code=status, headers=headers)

@@ -61,6 +61,24 @@ class _Accepted:
     index: int
     actor: Principal
     row: dict[str, Any]
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A submitted item's row (its workspace still unset) and the answer it gets if stored."""
+
+    row: dict[str, Any]
+    body: dict[str, Any]
+
+    @classmethod
+    def of(cls, feedback_in: FeedbackItemCreate) -> _Draft:
+        values = feedback_in.model_dump(exclude={"scores", "metadata"})
+        values.update(feedback_in.scores.columns() if feedback_in.scores is not None else {})
+        values["metadata"] = feedback_in.metadata
+        row = feedback_row("", values)
+        body = FeedbackItemRead.model_validate(_read_values(row)).model_dump(mode="json")
+        return cls(row, body)
 
 
 class FeedbackIntake:
@@ -71,9 +89,12 @@ class FeedbackIntake:
 
     def store(self, submissions: Sequence[FeedbackSubmission]) -> list[Outcome]:
         """Store a batch; return one outcome per submission, in order."""
+        # What needs no database is done before the transaction: on SQLite it holds the one
+        # write lock that every server process waits for.
+        drafts = [_Draft.of(submission.feedback_in) for submission in submissions]
         try:
             with self.session_factory() as session:
-                outcomes = _store_batch(session, submissions)
+                outcomes = _store_batch(session, submissions, drafts)
                 session.commit()
         except Exception:  # a clash the checks could not see: redo each request alone
             logger.info("feedback batch of %d redone one by one", len(submissions), exc_info=True)
@@ -123,7 +144,7 @@ def intake_of(app: Any) -> GroupCommit[FeedbackSubmission, Outcome]:
 
 
 def _store_batch(
-    session: Session, submissions: Sequence[FeedbackSubmission]
+    session: Session, submissions: Sequence[FeedbackSubmission], drafts: Sequence[_Draft]
 ) -> list[Outcome | None]:
     """Check every submission in order, insert the accepted ones; None: store it alone later."""
     outcomes: list[Outcome | None] = [None] * len(submissions)
@@ -145,8 +166,8 @@ def _store_batch(
                 if (stored := answers.get((actor.workspace_id, key))) is not None:
                     outcomes[index] = replay(stored, submission.write.fingerprint)
                     continue
-            row = _checked_row(session, actor, submission.feedback_in, taken)
-            accepted.append(_Accepted(index, actor, row))
+            row = _checked_row(session, actor, submission.feedback_in, drafts[index].row, taken)
+            accepted.append(_Accepted(index, actor, row, drafts[index].body))
         except TouchpointsError as exc:
             outcomes[index] = exc
     insert_feedback(session, [item.row for item in accepted])
@@ -192,21 +213,24 @@ def _stored_source_refs(
     actors: dict[str, Principal | TouchpointsError],
 ) -> dict[tuple[str, str, str], str]:
     """Return the ids of items already stored under the batch's (source, source_ref)s."""
-    wanted: dict[str, set[str]] = {}
+    wanted: dict[tuple[str, str], set[str]] = {}
     for submission in submissions:
         actor, item = actors[submission.token], submission.feedback_in
         if item.source_ref is not None and isinstance(actor, Principal):
-            wanted.setdefault(actor.workspace_id, set()).add(item.source_ref)
+            wanted.setdefault((actor.workspace_id, item.source), set()).add(item.source_ref)
     taken: dict[tuple[str, str, str], str] = {}
-    for workspace_id, refs in wanted.items():
-        found = session.execute(_TAKEN, {"workspace_id": workspace_id, "refs": sorted(refs)})
-        taken |= {(workspace_id, source, ref or ""): item_id for source, ref, item_id in found}
+    for (workspace_id, source), refs in wanted.items():
+        values = {"workspace_id": workspace_id, "source": source, "refs": sorted(refs)}
+        found = session.execute(_TAKEN, values)
+        taken |= {(workspace_id, source, ref or ""): item_id for ref, item_id in found}
     return taken
 
 
-# Built once: compiling a statement with a value per source_ref costs more than running it.
-_TAKEN = select(FeedbackItem.source, FeedbackItem.source_ref, FeedbackItem.id).where(
+# Built once (compiling a statement costs more than running it); it reads the unique index
+# on (workspace_id, source, source_ref).
+_TAKEN = select(FeedbackItem.source_ref, FeedbackItem.id).where(
     FeedbackItem.workspace_id == bindparam("workspace_id"),
+    FeedbackItem.source == bindparam("source"),
     FeedbackItem.source_ref.in_(bindparam("refs", expanding=True)),
 )
 
@@ -215,17 +239,14 @@ def _checked_row(
     session: Session,
     actor: Principal,
     feedback_in: FeedbackItemCreate,
+    row: dict[str, Any],
     taken: dict[tuple[str, str, str], str],
 ) -> dict[str, Any]:
     """Apply `service.create_feedback`'s rules; return the item's row, or raise its error."""
     require(actor, Permission.FEEDBACK_WRITE)
-    links = feedback_in.model_dump(include=set(LINK_FIELDS))
+    links = {name: row[name] for name in LINK_FIELDS}
     if actor.is_scoped or any(value is not None for value in links.values()):
         check_links(session, actor, links)
-    values = feedback_in.model_dump(exclude={"scores", "metadata"})
-    values.update(feedback_in.scores.columns() if feedback_in.scores is not None else {})
-    values["metadata"] = feedback_in.metadata
-    row = feedback_row(actor.workspace_id, values)
     if feedback_in.source_ref is not None:
         ref = (actor.workspace_id, feedback_in.source, feedback_in.source_ref)
         if (existing := taken.get(ref)) is not None:
@@ -234,12 +255,11 @@ def _checked_row(
                 f"{feedback_in.source_ref!r} is already stored as {existing}"
             )
         taken[ref] = row["id"]
-    return row
+    return row | {"workspace_id": actor.workspace_id}
 
 
 def _created(session: Session, item: _Accepted, write: WriteRequest) -> Outcome:
     """Return the 201 answer of a stored item, kept for its Idempotency-Key if it has one."""
-    body = FeedbackItemRead.model_validate(_read_values(item.row)).model_dump(mode="json")
     if write.key is not None:
         store_answer(
             db_session=session,
@@ -249,10 +269,10 @@ def _created(session: Session, item: _Accepted, write: WriteRequest) -> Outcome:
             path=write.path,
             fingerprint=write.fingerprint,
             status_code=CREATED,
-            body=body,
+            body=item.body,
             ttl=write.ttl,
         )
-    return CREATED, body, False
+    return CREATED, item.body, False
 
 
 def _read_values(row: dict[str, Any]) -> dict[str, Any]:
