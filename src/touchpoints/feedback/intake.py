@@ -27,6 +27,7 @@ from touchpoints.api.group_commit import GroupCommit
 from touchpoints.api.writes import WriteRequest, perform
 from touchpoints.auth.permissions import Permission, Principal, require
 from touchpoints.auth.service import principal_for_token
+from touchpoints.db.writer import writer_turn
 from touchpoints.errors import Conflict, TouchpointsError
 from touchpoints.feedback import service
 from touchpoints.feedback.bulk import feedback_row, insert_feedback
@@ -93,7 +94,8 @@ class FeedbackIntake:
         # write lock that every server process waits for.
         drafts = [_Draft.of(submission.feedback_in) for submission in submissions]
         try:
-            with self.session_factory() as session:
+            bind = self.session_factory.kw.get("bind")
+            with writer_turn(bind), self.session_factory() as session:
                 outcomes = _store_batch(session, submissions, drafts)
                 session.commit()
         except Exception:  # a clash the checks could not see: redo each request alone
