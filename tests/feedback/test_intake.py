@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from typing import Any
@@ -37,6 +38,12 @@ def submission(token: str, ref: str, key: str | None = None, **fields: Any) -> F
     )
     write = WriteRequest(key, "POST", "/api/v1/feedback", fingerprint, timedelta(hours=1))
     return FeedbackSubmission(token, feedback_in, write)
+
+
+def answer(outcome: Outcome) -> dict[str, Any]:
+    assert not isinstance(outcome, TouchpointsError)
+    body = outcome[1]
+    return json.loads(body) if isinstance(body, bytes) else body
 
 
 def status(outcome: Outcome) -> int:
@@ -78,13 +85,12 @@ def test_a_batch_answers_each_request_as_it_would_alone(
     outcomes = FeedbackIntake(session_factory).store(batch)
 
     assert [status(o) for o in outcomes] == [201, 409, 401, 201, 201, 403, 409, 422, 422, 201]
-    first = outcomes[0]
-    assert not isinstance(first, TouchpointsError)
-    assert first[1]["id"] in str(outcomes[1])
+    first = answer(outcomes[0])
+    assert first["id"] in str(outcomes[1])
     assert earlier.id in str(outcomes[6])
-    assert outcomes[3][:2] == outcomes[4][:2]  # type: ignore[index]
+    assert answer(outcomes[3]) == answer(outcomes[4])
     assert outcomes[4][2] is True  # type: ignore[index]  # replayed, not written again
-    assert first[1]["scores"] == {
+    assert first["scores"] == {
         "nps": None,
         "csat": 5,
         "ces": None,

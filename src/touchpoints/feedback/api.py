@@ -53,7 +53,7 @@ def list_feedback(
 )
 async def create_feedback(
     body: FeedbackItemCreate, request: Request, token: ApiTokenDep, write: WriteRequestDep
-) -> JSONResponse:
+) -> Response:
     """Store a survey answer, review, post, transcript or email a customer sent.
 
     It needs text, at least one score, or both. A second item with the same `source` and
@@ -88,10 +88,15 @@ async def receive_feedback(request: Request) -> Response:
     return _created(outcome)
 
 
-def _created(outcome: tuple[int, dict[str, Any], bool]) -> JSONResponse:
+def _created(outcome: tuple[int, dict[str, Any] | bytes, bool]) -> Response:
     status, payload, replayed = outcome
     headers = {"Idempotent-Replayed": "true"} if replayed else None
+    if isinstance(payload, bytes):  # rendered already
+        return Response(payload, status_code=status, headers=headers, media_type=JSON)
     return JSONResponse(payload, status_code=status, headers=headers)
+
+
+JSON = "application/json"
 
 
 @router.get(
