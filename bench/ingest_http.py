@@ -107,10 +107,14 @@ def prepare(env: dict[str, str], url: str) -> str:
 
 
 @contextmanager
-def serving(env: dict[str, str], port: int, log: Path, processes: int = 1) -> Iterator[str]:
+def serving(
+    env: dict[str, str], port: int, log: Path, processes: int = 1, access_log: bool = True
+) -> Iterator[str]:
     """Run `touchpoints serve` in a subprocess until the block ends; yield its base URL."""
     cmd = [*CLI, "serve", "--no-worker", "--no-migrate", "--port", str(port)]
     cmd += ["--processes", str(processes)]
+    if not access_log:
+        cmd.append("--no-access-log")
     with log.open("w") as out:
         server = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -153,7 +157,7 @@ def bench_store(name: str, env: dict[str, str], args: argparse.Namespace, log: P
     """Measure POST /api/v1/feedback and GET /healthz alternately; print runs and medians."""
     token = prepare(env, env.get("TOUCHPOINTS_DATABASE_URL") or _sqlite_url(env))
     results: dict[str, list[dict[str, float]]] = {"post": [], "healthz": []}
-    with serving(env, _free_port(), log, args.processes) as base:
+    with serving(env, _free_port(), log, args.processes, args.access_log) as base:
         run_wrk(f"{base}/healthz", GET_SCRIPT % {"token": token, "done": DONE}, 3, 4)  # warm-up
         for run in range(args.runs):
             post = POST_SCRIPT % {"prefix": f"r{run}-", "token": token, "done": DONE}
@@ -224,13 +228,19 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--processes", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve with uvicorn's per-request access log (`touchpoints serve --no-access-log`)",
+    )
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=PG_URL)
     args = parser.parse_args()
     print(
         f"{date.today()} {platform.machine()} {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; wrk -t1 -c{args.connections} -d{args.seconds}s; "
-        f"{args.processes} server process(es)"
+        f"{args.processes} server process(es), access log {'on' if args.access_log else 'off'}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

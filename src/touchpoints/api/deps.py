@@ -49,11 +49,35 @@ def get_principal(
 ) -> Principal:
     """Authenticate the bearer API token and return the caller."""
     if credentials is None:
-        raise Unauthenticated("send an API token as `Authorization: Bearer <token>`")
+        raise Unauthenticated(NO_TOKEN)
     return principal_for_token(db_session=session, plaintext=credentials.credentials)
 
 
 ActorDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_api_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """Return the bearer API token unchecked (a route that checks it in its own transaction)."""
+    if credentials is None:
+        raise Unauthenticated(NO_TOKEN)
+    return credentials.credentials
+
+
+NO_TOKEN = "send an API token as `Authorization: Bearer <token>`"
+
+
+def bearer_token(authorization: str | None) -> str:
+    """Return the token of an `Authorization: Bearer <token>` header, as HTTPBearer reads it."""
+    scheme, _, credentials = (authorization or "").partition(" ")
+    credentials = credentials.strip()
+    if not (scheme and credentials) or scheme.lower() != "bearer":
+        raise Unauthenticated(NO_TOKEN)
+    return credentials
+
+
+ApiTokenDep = Annotated[str, Depends(get_api_token)]
 
 
 def client_address(request: Request) -> str | None:

@@ -44,7 +44,8 @@ def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Answer a request whose parameters or body failed validation, naming each field."""
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"field": _field_name(err.get("loc", ())), "reason": str(err.get("msg", "invalid"))}
@@ -93,7 +94,7 @@ def _title(status: int) -> str:
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error the API can raise answer as problem+json."""
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(TouchpointsError, domain_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from touchpoints.auth.models import ApiToken, Membership, User
@@ -161,41 +161,51 @@ def principal_for_token(*, db_session: Session, plaintext: str) -> Principal:
     """Resolve a bearer token to the caller it stands for, or raise Unauthenticated."""
     if not plaintext.startswith(TOKEN_PREFIX):
         raise Unauthenticated("the bearer token is not a Touchpoints API token")
-    row = db_session.execute(
-        select(ApiToken, Membership, User)
-        .join(User, User.id == ApiToken.user_id)
-        .join(
-            Membership,
-            (Membership.user_id == ApiToken.user_id)
-            & (Membership.workspace_id == ApiToken.workspace_id),
-        )
-        .where(ApiToken.token_hash == hash_token(plaintext))
-    ).first()
+    # One plain row (no ORM objects): every API request pays for this lookup.
+    row = db_session.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(plaintext)}).first()
     if row is None:
         raise Unauthenticated("unknown API token")
-    token, membership, user = row
     now = utcnow()
-    if token.revoked_at is not None:
+    if row.revoked_at is not None:
         raise Unauthenticated("this API token was revoked")
-    if token.expires_at is not None and token.expires_at <= now:
+    if row.expires_at is not None and row.expires_at <= now:
         raise Unauthenticated("this API token has expired")
-    if not user.is_active:
+    if not row.is_active:
         raise Unauthenticated("the user of this API token is deactivated")
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        db_session.execute(
+            update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now),
+            execution_options={"synchronize_session": False},
+        )
     return Principal(
-        workspace_id=token.workspace_id,
-        user_id=user.id,
-        role=Role(membership.role),
-        org_unit_path=_org_unit_path(db_session, membership.org_unit_id),
+        workspace_id=row.workspace_id,
+        user_id=row.user_id,
+        role=Role(row.role),
+        org_unit_path=row.path,
     )
 
 
-def _org_unit_path(db_session: Session, org_unit_id: str | None) -> str | None:
-    if org_unit_id is None:
-        return None
-    unit = db_session.get(OrgUnit, org_unit_id)
-    return unit.path if unit is not None else None
+_TOKEN_LOOKUP = (
+    select(
+        ApiToken.id,
+        ApiToken.workspace_id,
+        ApiToken.user_id,
+        ApiToken.last_used_at,
+        ApiToken.expires_at,
+        ApiToken.revoked_at,
+        User.is_active,
+        Membership.role,
+        OrgUnit.path,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .join(
+        Membership,
+        (Membership.user_id == ApiToken.user_id)
+        & (Membership.workspace_id == ApiToken.workspace_id),
+    )
+    .outerjoin(OrgUnit, OrgUnit.id == Membership.org_unit_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
 
 
 def is_member(*, db_session: Session, workspace_id: str, user_id: str) -> bool:

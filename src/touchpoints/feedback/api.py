@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from touchpoints.api.deps import ActorDep, ListParamsDep, SessionDep
+from touchpoints.api.deps import ActorDep, ApiTokenDep, ListParamsDep, SessionDep, bearer_token
 from touchpoints.api.listing import Page
-from touchpoints.api.writes import WriteRequestDep, respond
+from touchpoints.api.problems import domain_error, validation_error
+from touchpoints.api.validation import parse_body
+from touchpoints.api.writes import WriteRequestDep, write_request_of
+from touchpoints.errors import TouchpointsError
 from touchpoints.feedback import service
+from touchpoints.feedback.intake import FeedbackSubmission, intake_of
 from touchpoints.feedback.schemas import FeedbackItemCreate, FeedbackItemRead, FeedbackItemUpdate
 
 router = APIRouter(tags=["feedback"])
@@ -46,23 +51,52 @@ def list_feedback(
 @router.post(
     "/feedback", response_model=FeedbackItemRead, status_code=201, summary="Add a feedback item"
 )
-def create_feedback(
-    body: FeedbackItemCreate, session: SessionDep, actor: ActorDep, write: WriteRequestDep
-) -> JSONResponse:
+async def create_feedback(
+    body: FeedbackItemCreate, request: Request, token: ApiTokenDep, write: WriteRequestDep
+) -> Response:
     """Store a survey answer, review, post, transcript or email a customer sent.
 
     It needs text, at least one score, or both. A second item with the same `source` and
-    `source_ref` is refused (409); retry with an `Idempotency-Key` to be safe.
+    `source_ref` is refused (409); retry with an `Idempotency-Key` to be safe. The answer comes
+    once the item is committed; concurrent requests share transactions (group commit).
     """
-    return respond(
-        write,
-        db_session=session,
-        actor=actor,
-        status_code=201,
-        write=lambda: FeedbackItemRead.model_validate(
-            service.create_feedback(db_session=session, actor=actor, feedback_in=body)
-        ),
-    )
+    outcome = await intake_of(request.app).submit(FeedbackSubmission(token, body, write))
+    if isinstance(outcome, TouchpointsError):
+        raise outcome
+    return _created(outcome)
+
+
+async def receive_feedback(request: Request) -> Response:
+    """Answer `POST /api/v1/feedback` as `create_feedback` does, without the framework's routing.
+
+    The busiest ingestion route, run as a shortcut (touchpoints.api.shortcuts): the token, the
+    Idempotency-Key and the body are read here the way the declared route's dependencies read
+    them, and every error answers with the same problem+json.
+    """
+    try:
+        token = bearer_token(request.headers.get("authorization"))
+        raw = await request.body()
+        feedback_in = parse_body(FeedbackItemCreate, raw, request.headers.get("content-type"))
+        write = write_request_of(request, raw, request.headers.get("idempotency-key"))
+        outcome = await intake_of(request.app).submit(FeedbackSubmission(token, feedback_in, write))
+    except RequestValidationError as exc:
+        return await validation_error(request, exc)
+    except TouchpointsError as exc:
+        return await domain_error(request, exc)
+    if isinstance(outcome, TouchpointsError):
+        return await domain_error(request, outcome)
+    return _created(outcome)
+
+
+def _created(outcome: tuple[int, dict[str, Any] | bytes, bool]) -> Response:
+    status, payload, replayed = outcome
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    if isinstance(payload, bytes):  # rendered already
+        return Response(payload, status_code=status, headers=headers, media_type=JSON)
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+JSON = "application/json"
 
 
 @router.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import Any
 
@@ -46,8 +46,7 @@ def run_once(
     The key is claimed before the write, in the same transaction, so a concurrent retry
     waits on the unique index and then replays instead of writing a second time.
     """
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
+    check_key(key)
     stored = _find(db_session, workspace_id, key)
     if stored is not None and stored.expires_at > utcnow():
         return _replay(stored, fingerprint)
@@ -76,6 +75,61 @@ def run_once(
     record.status_code = status_code
     record.response_body = body
     return status_code, body, False
+
+
+def stored_answers(
+    *, db_session: Session, workspace_id: str, keys: Collection[str]
+) -> dict[str, IdempotencyRecord]:
+    """Return the live (unexpired) stored answers of these keys, by key, in one query."""
+    if not keys:
+        return {}
+    records = db_session.scalars(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.workspace_id == workspace_id,
+            IdempotencyRecord.key.in_(sorted(keys)),
+        )
+    )
+    now = utcnow()
+    return {record.key: record for record in records if record.expires_at > now}
+
+
+def replay(stored: IdempotencyRecord, fingerprint: str) -> tuple[int, dict[str, Any], bool]:
+    """Return the first answer of a retried request; refuse another request under the key."""
+    return _replay(stored, fingerprint)
+
+
+def store_answer(
+    *,
+    db_session: Session,
+    workspace_id: str,
+    key: str,
+    method: str,
+    path: str,
+    fingerprint: str,
+    status_code: int,
+    body: dict[str, Any],
+    ttl: timedelta,
+) -> None:
+    """Keep the answer of a write done under a new key (in the write's transaction)."""
+    check_key(key)
+    db_session.add(
+        IdempotencyRecord(
+            workspace_id=workspace_id,
+            key=key,
+            method=method.upper(),
+            path=path,
+            request_hash=fingerprint,
+            status_code=status_code,
+            response_body=body,
+            expires_at=utcnow() + ttl,
+        )
+    )
+
+
+def check_key(key: str) -> None:
+    """Refuse an empty or overlong Idempotency-Key."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
 
 
 def _find(db_session: Session, workspace_id: str, key: str) -> IdempotencyRecord | None:
