@@ -37,7 +37,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, text
 
-from touchpoints.analytics.export import AnalyticsExporter
+from touchpoints.analytics.export import AnalyticsExporter, DatasetExport
 from touchpoints.analytics.layout import FEEDBACK
 from touchpoints.analytics.sources import Dialect, dataset_query
 from touchpoints.db import migrate
@@ -336,6 +336,7 @@ def main() -> int:
         }
         root = workdir / f"full-{args.full_repeat - 1}"
         incremental_runs, inserts, partition_baselines, rewrites = [], [], [], []
+        exported: list[DatasetExport] = []
         # New ids after every item there is, so a kept database can be timed again.
         first_new = 10**8 + items
         for run in range(args.repeat):
@@ -343,6 +344,7 @@ def main() -> int:
             seconds, summary = _timed(partial(AnalyticsExporter(engine, root).export))
             incremental_runs.append(seconds)
             feedback = next(d for d in summary.datasets if d.dataset == "feedback")
+            exported.append(feedback)
             sql, params = dataset_query(FEEDBACK, dialect, {WORKSPACE: frozenset({LAST_MONTH})})
             baseline, _ = _timed(partial(drain_copy, engine, sql, params))
             partition_baselines.append(baseline)
@@ -359,9 +361,9 @@ def main() -> int:
         results |= {
             "incremental_export_s": round(statistics.median(incremental_runs), 3),
             "incremental_runs_s": [round(s, 3) for s in incremental_runs],
-            "incremental_rows_from_store": feedback.rows_from_store,
-            "incremental_rows_written": feedback.rows,
-            "incremental_partitions_merged": feedback.partitions_merged,
+            "incremental_rows_from_store": [d.rows_from_store for d in exported],
+            "incremental_rows_written": [d.rows for d in exported],
+            "incremental_partitions_merged": [d.partitions_merged for d in exported],
             "baseline_copy_partition_s": round(statistics.median(partition_baselines), 3),
             "partition_rewrite_s": round(statistics.median(rewrites), 3),
             "insert_new_items_s": round(statistics.median(inserts), 3),
