@@ -18,6 +18,7 @@ from touchpoints.db import migrate
 from touchpoints.db.base import new_id
 from touchpoints.db.engine import make_engine
 from touchpoints.feedback.models import FeedbackItem
+from touchpoints.surveys.models import SurveyResponse
 
 # The revision before row marks existed.
 BEFORE_ROW_MARKS = "67fa838e3b4b"
@@ -111,18 +112,29 @@ def test_inserts_updates_moves_and_deletes_mark_the_rows(
     assert _partition_marks(committed_factory, workspace_id) == set()
 
 
-def test_a_survey_response_marks_the_whole_partition(
+def test_a_survey_response_row_marks_the_items_it_links(
     committed_factory: sessionmaker[Session],
 ) -> None:
     estate = build_estate(committed_factory)
+    first, second = estate.items[MONTHS[2]][1], estate.items[MONTHS[0]][1]
     _forget_marks(committed_factory)
 
     with committed_factory() as session:
-        add_response(session, estate, estate.items[MONTHS[2]][1])
+        response = add_response(session, estate, first)
         session.commit()
+        response_id = response.id
+    assert _row_marks(committed_factory, estate.workspace_id) == [("feedback", MONTHS[2], first)]
+    assert _partition_marks(committed_factory, estate.workspace_id) == set()
 
-    assert _partition_marks(committed_factory, estate.workspace_id) == {("feedback", MONTHS[2])}
-    assert _row_marks(committed_factory, estate.workspace_id) == []
+    _forget_marks(committed_factory)
+    with committed_factory() as session:
+        relink = update(SurveyResponse).where(SurveyResponse.id == response_id)
+        session.execute(relink.values(feedback_item_id=second))
+        session.commit()
+    assert _row_marks(committed_factory, estate.workspace_id) == sorted(
+        [("feedback", MONTHS[2], first), ("feedback", MONTHS[0], second)]
+    ), "a relinked response marks the item it left and the one it joined"
+    assert _partition_marks(committed_factory, estate.workspace_id) == set()
 
 
 def test_a_statement_up_to_the_cap_leaves_one_row_mark_per_row(
@@ -175,8 +187,10 @@ def test_no_row_marks_while_the_partition_is_marked_whole(
 ) -> None:
     estate = build_estate(committed_factory)
     _forget_marks(committed_factory)
-    with committed_factory() as session:
-        add_response(session, estate, estate.items[MONTHS[1]][1])
+    with committed_factory() as session:  # as a stage change or a bulk load leaves
+        session.add(
+            AnalyticsChange(workspace_id=estate.workspace_id, dataset="feedback", month=MONTHS[1])
+        )
         session.commit()
 
     with committed_factory() as session:

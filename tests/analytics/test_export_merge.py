@@ -155,6 +155,29 @@ def test_a_move_to_a_month_without_a_file_rewrites_only_that_month(
     _assert_equals_rebuild(exporter, estate, tmp_path)
 
 
+def test_a_survey_linked_to_an_item_is_merged_not_rewritten(
+    committed_factory: sessionmaker[Session],
+    estate: Estate,
+    exporter: AnalyticsExporter,
+    tmp_path: Path,
+) -> None:
+    answered = estate.items[MONTHS[1]][2]
+    with committed_factory() as session:
+        add_response(session, estate, answered)
+        session.commit()
+
+    feedback = _stats(exporter.export())
+
+    assert (feedback.partitions_written, feedback.partitions_merged) == (1, 1)
+    assert feedback.rows_from_store == 1
+    surveys = {
+        r["feedback_item_id"]: r["survey_id"]
+        for r in read_rows(exporter.root, FEEDBACK, estate.workspace_id)
+    }
+    assert surveys[answered] == estate.survey_id
+    _assert_equals_rebuild(exporter, estate, tmp_path)
+
+
 def test_deleted_items_leave_their_merged_partition(
     committed_factory: sessionmaker[Session],
     estate: Estate,
@@ -243,8 +266,10 @@ def test_many_changes_in_a_partition_rewrite_it(
 def test_a_partition_mark_rewrites_the_partition(
     committed_factory: sessionmaker[Session], estate: Estate, exporter: AnalyticsExporter
 ) -> None:
-    with committed_factory() as session:
-        add_response(session, estate, estate.items[MONTHS[2]][1])
+    with committed_factory() as session:  # as a stage change or a bulk load leaves
+        session.add(
+            AnalyticsChange(workspace_id=estate.workspace_id, dataset="feedback", month=MONTHS[2])
+        )
         make_feedback_item(session, workspace_id=estate.workspace_id, occurred_at=at(MONTHS[2]))
         session.commit()
 

@@ -9,7 +9,8 @@ A write leaves marks of two kinds (touchpoints.analytics.changes):
 - a partition mark names a whole partition: a workspace's month (`YYYY-MM`), `all` for the
   unpartitioned datasets, or `*` for every month of the workspace (a touchpoint moved to
   another stage changes the denormalised stage of all its feedback). Changes to the other
-  tables, and to an item's survey through `survey_responses`, leave partition marks.
+  tables leave partition marks. A survey response linked to an item (or relinked, or
+  deleted) row-marks the item (both items when it moves), since it sets the item's survey.
 
 Row marks are capped: a statement that changes more than `ROW_MARK_CAP` rows, or a write
 while the row-mark log already holds `ROW_MARK_CAP` marks (measured as the span of their ids,
@@ -132,6 +133,8 @@ SOURCES: dict[str, tuple[Mark, ...]] = {
             source="feedback_items f",
             link="f.id = {row}.feedback_item_id",
             when_changed=("feedback_item_id", "survey_id"),
+            # Every completed survey links its response: mark the linked item, not the month.
+            row_id="f.id",
         ),
     ),
 }

@@ -90,7 +90,7 @@ def _sqlite_mark(mark: Mark, row: str, condition: str, extra: str = "") -> str:
 
 def _sqlite_row_marks(mark: Mark, row: str, condition: str, cap: int) -> list[str]:
     """Return the INSERTs of a row mark, or of a partition mark once the cap is reached."""
-    assert mark.row_id is not None and mark.source is None
+    assert mark.row_id is not None
     # The span of ids from the oldest row mark to the newest is at least the number of row
     # marks in the log: two primary-key look-ups instead of a count (SQLite optimises one
     # min() or max() per query, hence two).
@@ -102,13 +102,17 @@ def _sqlite_row_marks(mark: Mark, row: str, condition: str, cap: int) -> list[st
         f"NOT EXISTS (SELECT 1 FROM {CHANGES_TABLE} m "
         f"WHERE {_sqlite_unclaimed('m', mark, row, months=every)})"
     )
-    conditions = " AND ".join(filter(None, [condition, covered]))
+    source = ""
+    link = ""
+    if mark.source is not None and mark.link is not None:  # the row marks a linked row
+        source, link = f" FROM {mark.source}", mark.link.format(row=row)
+    conditions = " AND ".join(filter(None, [link, condition, covered]))
     workspace = mark.workspace.format(row=row)
     return [
         _sqlite_mark(mark, row, condition, extra=reached),
         f"INSERT INTO {ROW_CHANGES_TABLE} (workspace_id, dataset, month, row_id) "
         f"SELECT {workspace}, '{mark.dataset}', {_sqlite_month(mark, row)}, "
-        f"{mark.row_id.format(row=row)} WHERE {conditions};",
+        f"{mark.row_id.format(row=row)}{source} WHERE {conditions};",
     ]
 
 
@@ -125,7 +129,9 @@ def _sqlite_statements_for(mark: Mark, event: str, cap: int) -> list[str]:
     if event == "update":
         changed = mark.changed("OLD", "NEW", distinct="IS NOT")
         if rows:
-            moved = " AND ".join(filter(None, [changed, _sqlite_moved(mark)]))
+            # A linked row (a response's item) is left behind whenever the link changed.
+            moved_away = "" if mark.source is not None else _sqlite_moved(mark)
+            moved = " AND ".join(filter(None, [changed, moved_away]))
             return [
                 *_sqlite_row_marks(mark, "NEW", changed, cap),
                 *_sqlite_row_marks(mark, "OLD", moved, cap),
