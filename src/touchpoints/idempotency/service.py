@@ -49,7 +49,7 @@ def run_once(
     check_key(key)
     stored = _find(db_session, workspace_id, key)
     if stored is not None and stored.expires_at > utcnow():
-        return _replay(stored, fingerprint)
+        return replay(stored, fingerprint)
     if stored is not None:
         db_session.delete(stored)
         db_session.flush()
@@ -70,7 +70,7 @@ def run_once(
         stored = _find(db_session, workspace_id, key)
         if stored is None:
             raise
-        return _replay(stored, fingerprint)
+        return replay(stored, fingerprint)
     body = write().model_dump(mode="json")
     record.status_code = status_code
     record.response_body = body
@@ -91,11 +91,6 @@ def stored_answers(
     )
     now = utcnow()
     return {record.key: record for record in records if record.expires_at > now}
-
-
-def replay(stored: IdempotencyRecord, fingerprint: str) -> tuple[int, dict[str, Any], bool]:
-    """Return the first answer of a retried request; refuse another request under the key."""
-    return _replay(stored, fingerprint)
 
 
 def store_answer(
@@ -141,7 +136,8 @@ def _find(db_session: Session, workspace_id: str, key: str) -> IdempotencyRecord
     )
 
 
-def _replay(stored: IdempotencyRecord, fingerprint: str) -> tuple[int, dict[str, Any], bool]:
+def replay(stored: IdempotencyRecord, fingerprint: str) -> tuple[int, dict[str, Any], bool]:
+    """Return the first answer of a retried request; refuse another request under the key."""
     if stored.request_hash != fingerprint:
         raise InvalidInput(
             "Idempotency-Key", "this key was already used for a different request body or path"
