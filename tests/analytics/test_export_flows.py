@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from tests.analytics.export_fixtures import MONTHS, build_estate, read_rows
+from tests.analytics.export_fixtures import MONTHS, at, build_estate, read_rows
 from tests.conftest import Store
 from tests.factories.feedback import make_feedback_item
 from tests.factories.orgs import make_workspace
@@ -119,6 +119,13 @@ def test_the_cli_exports_and_rebuilds(
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "rebuild export" in rebuilt.output
     assert len(read_rows(root, FEEDBACK, estate.workspace_id)) == 9
+
+    with committed_factory() as session:
+        make_feedback_item(session, workspace_id=estate.workspace_id, occurred_at=at(MONTHS[1]))
+        session.commit()
+    merged = runner.invoke(app, ["analytics", "export", *options])
+    assert merged.exit_code == 0, merged.output
+    assert "merged" in merged.output and "incremental export" in merged.output
 
 
 def test_the_cli_explains_an_unmigrated_store(

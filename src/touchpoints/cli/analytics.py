@@ -89,12 +89,21 @@ def _run(
 
 
 def _print_summary(summary: ExportSummary) -> None:
-    table = Table("dataset", "rows written", "partitions written", "partitions removed")
+    table = Table(
+        "dataset",
+        "rows written",
+        "rows read from the store",
+        "partitions written",
+        "of which merged",
+        "partitions removed",
+    )
     for dataset in summary.datasets:
         table.add_row(
             dataset.dataset,
             f"{dataset.rows:,}",
+            f"{dataset.rows_from_store:,}",
             str(dataset.partitions_written),
+            str(dataset.partitions_merged),
             str(dataset.partitions_removed),
         )
     if summary.datasets:
