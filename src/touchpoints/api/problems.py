@@ -78,9 +78,10 @@ async def http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     logger.info("integrity error: %s", exc)
-    return problem_response(
-        409, "Conflict", "the write clashes with data already stored (a duplicate or a reference)"
-    )
+    return problem_response(409, "Conflict", CLASH)
+
+
+CLASH = "the write clashes with data already stored (a duplicate or a reference)"
 
 
 def _title(status: int) -> str:

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from touchpoints.api.group_commit import GroupCommit
+from touchpoints.api.problems import CLASH
 from touchpoints.api.writes import WriteRequest, perform
 from touchpoints.auth.permissions import Permission, Principal, require
 from touchpoints.auth.service import principal_for_token
@@ -47,6 +49,13 @@ CREATED = 201
 Outcome = tuple[int, dict[str, Any] | bytes, bool] | TouchpointsError
 
 logger = logging.getLogger(__name__)
+
+
+class StoreFailed(TouchpointsError):
+    """An unexpected failure while storing one request's item (answered 500)."""
+
+    status_code = 500
+    title = "Internal Server Error"
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,13 @@ class FeedbackIntake:
             except TouchpointsError as exc:
                 session.rollback()
                 return exc
+            except IntegrityError:  # another process stored the same source_ref just now
+                session.rollback()
+                return Conflict(CLASH)
+            except Exception:  # this request fails alone; the others of its batch stand
+                session.rollback()
+                logger.exception("feedback item could not be stored")
+                return StoreFailed("the item could not be stored; retry with the same key")
         return outcome
 
 
