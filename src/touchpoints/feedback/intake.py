@@ -16,7 +16,8 @@ one-request path, so every request still gets exactly the answer it would have h
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,8 +106,7 @@ class FeedbackIntake:
         # write lock that every server process waits for.
         drafts = [_Draft.of(submission.feedback_in) for submission in submissions]
         try:
-            bind = self.session_factory.kw.get("bind")
-            with writer_turn(bind), self.session_factory() as session:
+            with self._session() as session:
                 outcomes = _store_batch(session, submissions, drafts)
                 session.commit()
         except Exception:  # a clash the checks could not see: redo each request alone
@@ -118,9 +118,14 @@ class FeedbackIntake:
             for submission, outcome in zip(submissions, outcomes, strict=True)
         ]
 
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """Open a session once this process has its turn to write (SQLite)."""
+        with writer_turn(self.session_factory.kw.get("bind")), self.session_factory() as session:
+            yield session
+
     def _store_alone(self, submission: FeedbackSubmission) -> Outcome:
-        bind = self.session_factory.kw.get("bind")
-        with writer_turn(bind), self.session_factory() as session:
+        with self._session() as session:
             try:
                 actor = principal_for_token(db_session=session, plaintext=submission.token)
                 outcome = perform(
