@@ -4,8 +4,9 @@ The real app (`touchpoints serve --no-worker`, one uvicorn process) serves a fre
 SQLite data directory, then a new schema in the PostgreSQL database `test`. The load comes from
 `wrk` (C, one thread, N keep-alive connections; `apt-get install wrk`), a separate process that
 leaves the server most of the second core. Each POST /api/v1/feedback carries a distinct
-`source_ref`, so every request stores a new item. The baseline is GET /healthz (routing plus one
-`SELECT 1`) under the same load.
+`source_ref`, so every request stores a new item. The baselines, under the same load: GET
+/healthz (routing plus one `SELECT 1`) and GET /livez (routing only: the most any endpoint
+served this way can do).
 
 Usage: python bench/ingest_http.py [--seconds 15] [--connections 16] [--runs 3]
                                    [--processes 1] [--stores sqlite,postgresql] [--pg-url URL]
@@ -154,9 +155,9 @@ def run_wrk(url: str, script: str, seconds: int, connections: int) -> dict[str, 
 
 
 def bench_store(name: str, env: dict[str, str], args: argparse.Namespace, log: Path) -> None:
-    """Measure POST /api/v1/feedback and GET /healthz alternately; print runs and medians."""
+    """Measure POST /api/v1/feedback, GET /healthz and GET /livez in turn; print runs, medians."""
     token = prepare(env, env.get("TOUCHPOINTS_DATABASE_URL") or _sqlite_url(env))
-    results: dict[str, list[dict[str, float]]] = {"post": [], "healthz": []}
+    results: dict[str, list[dict[str, float]]] = {"post": [], "healthz": [], "livez": []}
     with serving(env, _free_port(), log, args.processes, args.access_log) as base:
         run_wrk(f"{base}/healthz", GET_SCRIPT % {"token": token, "done": DONE}, 3, 4)  # warm-up
         for run in range(args.runs):
@@ -165,10 +166,9 @@ def bench_store(name: str, env: dict[str, str], args: argparse.Namespace, log: P
                 run_wrk(f"{base}/api/v1/feedback", post, args.seconds, args.connections)
             )
             get = GET_SCRIPT % {"token": token, "done": DONE}
-            results["healthz"].append(
-                run_wrk(f"{base}/healthz", get, args.seconds, args.connections)
-            )
-            for kind in ("post", "healthz"):
+            for kind in ("healthz", "livez"):
+                results[kind].append(run_wrk(f"{base}/{kind}", get, args.seconds, args.connections))
+            for kind in ("post", "healthz", "livez"):
                 print(f"{name} run {run + 1} {kind}: {_fmt(results[kind][-1])}", flush=True)
     stored = _count_items(env.get("TOUCHPOINTS_DATABASE_URL") or _sqlite_url(env))
     _summary(name, results, stored)
@@ -189,7 +189,10 @@ def _summary(name: str, results: dict[str, list[dict[str, float]]], stored: int)
     sent_ok = sum(r["requests"] - r["errors"] for r in results["post"])
     print(f"{name} median POST /api/v1/feedback: {_fmt(med['post'])}")
     print(f"{name} median GET /healthz: {_fmt(med['healthz'])}")
-    print(f"{name} ratio POST/healthz throughput: {med['post']['rps'] / med['healthz']['rps']:.2f}")
+    print(f"{name} median GET /livez: {_fmt(med['livez'])}")
+    for kind in ("healthz", "livez"):
+        ratio = med["post"]["rps"] / med[kind]["rps"]
+        print(f"{name} ratio POST/{kind} throughput: {ratio:.2f}")
     print(f"{name} items stored: {stored:,} (successful POSTs: {sent_ok:,.0f})", flush=True)
 
 

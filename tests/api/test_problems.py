@@ -50,6 +50,12 @@ def test_health_answers_without_credentials(admin: Caller) -> None:
     assert response.json()["status"] == "ok"
 
 
+def test_liveness_answers_without_credentials_or_store(admin: Caller) -> None:
+    response = admin.http.get("/livez", headers={"Authorization": ""})
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
 def test_openapi_describes_every_route(admin: Caller) -> None:
     spec = admin.http.get("/openapi.json").json()
     for path, operations in spec["paths"].items():

@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,7 +17,9 @@ from tests.factories.orgs import make_member_with_token, make_org_unit, make_wor
 from touchpoints.api.writes import WriteRequest
 from touchpoints.auth.permissions import Role
 from touchpoints.db.base import utcnow
+from touchpoints.db.statistics import TableStatistics
 from touchpoints.errors import TouchpointsError
+from touchpoints.feedback import intake as intake_module
 from touchpoints.feedback.intake import FeedbackIntake, FeedbackSubmission, Outcome
 from touchpoints.feedback.models import FeedbackItem
 from touchpoints.feedback.schemas import FeedbackItemCreate
@@ -158,3 +161,21 @@ def test_concurrent_posts_are_each_stored_once(committed_admin: Caller) -> None:
     assert answers.count(201) == 160
     listed = committed_admin.http.get("/api/v1/feedback", params={"limit": 1}).json()
     assert listed["total"] == 80
+
+
+def test_a_batch_reports_its_new_items_to_the_statistics_keeper(
+    committed_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keeper = TableStatistics(("feedback_items",), first_rows=20)
+    monkeypatch.setattr(intake_module, "FEEDBACK_STATISTICS", keeper)
+    with committed_factory() as db_session:
+        workspace = make_workspace(db_session)
+        _, token = make_member_with_token(db_session, workspace_id=workspace.id)
+        db_session.commit()
+    intake = FeedbackIntake(committed_factory)
+    for batch in range(3):
+        intake.store([submission(token, f"s{batch}-{n}") for n in range(10)])
+    postgres = committed_factory.kw["bind"].dialect.name == "postgresql"
+    # PostgreSQL: analyzed once 20 items were stored (then not again before 20 more); SQLite
+    # plans without statistics.
+    assert keeper.analyzed == (1 if postgres else 0)

@@ -75,7 +75,7 @@ PUBLIC_PAGES: dict[str, int] = {
     "/unsubscribe/{token}": 404,
 }
 # Routes that are not pages: the API, health check, docs and static files.
-NOT_PAGES = re.compile(rf"^({API_PREFIX}/|/healthz$|/docs|/redoc|/openapi\.json$|/static/)")
+NOT_PAGES = re.compile(rf"^({API_PREFIX}/|/healthz$|/livez$|/docs|/redoc|/openapi\.json$|/static/)")
 
 
 @dataclass(frozen=True)

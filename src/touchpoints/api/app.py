@@ -188,6 +188,15 @@ class BodySizeLimit:
 def _system_router() -> APIRouter:
     router = APIRouter(tags=["system"])
 
+    @router.get("/livez", summary="Liveness: the process answers")
+    async def livez() -> dict[str, str]:
+        """Answer ok when this server process can answer at all; touches no store.
+
+        For orchestrators' liveness probes (restart a process that stopped answering); use
+        /healthz to ask whether the operational store answers too.
+        """
+        return {"status": "ok", "version": __version__}
+
     @router.get("/healthz", summary="Liveness and store check")
     def healthz(request: Request) -> dict[str, str]:
         """Answer ok when the operational store answers a trivial query."""

@@ -30,6 +30,7 @@ from touchpoints.api.problems import CLASH
 from touchpoints.api.writes import WriteRequest, perform
 from touchpoints.auth.permissions import Permission, Principal, require
 from touchpoints.auth.service import principal_for_token
+from touchpoints.db.statistics import TableStatistics
 from touchpoints.db.writer import writer_turn
 from touchpoints.errors import Conflict, TouchpointsError
 from touchpoints.feedback import service
@@ -50,6 +51,8 @@ CREATED = 201
 Outcome = tuple[int, dict[str, Any] | bytes, bool] | TouchpointsError
 
 logger = logging.getLogger(__name__)
+# The duplicate and Idempotency-Key lookups are planned from these tables' statistics.
+FEEDBACK_STATISTICS = TableStatistics(("feedback_items", "idempotency_records"))
 
 
 class StoreFailed(TouchpointsError):
@@ -197,6 +200,7 @@ def _store_batch(
         except TouchpointsError as exc:
             outcomes[index] = exc
     insert_feedback(session, [item.row for item in accepted])
+    FEEDBACK_STATISTICS.added(session, len(accepted))
     for item in accepted:
         outcomes[item.index] = _created(session, item, submissions[item.index].write)
     return outcomes

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select, text
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -22,6 +22,7 @@ from touchpoints.auth.permissions import Permission, Principal, require
 from touchpoints.customers.bulk import NewCustomer, insert_customers
 from touchpoints.customers.identities import NormalizedIdentity
 from touchpoints.customers.models import Customer, CustomerIdentity
+from touchpoints.db.statistics import TableStatistics
 from touchpoints.feedback.bulk import feedback_row, insert_feedback
 from touchpoints.feedback.models import FeedbackItem
 from touchpoints.imports.plan import CheckedRow
@@ -65,8 +66,7 @@ class ChunkWriter:
         self.db_session = db_session
         self.actor = actor
         self.row_writer = row_writer
-        self.inserted = 0
-        self.analyzed_at = 0
+        self.statistics = TableStatistics(ANALYZED_TABLES, first_rows=ANALYZE_FIRST_ROWS)
 
     def store(
         self, rows: Sequence[RawRow], checked: Sequence[CheckedRow | None]
@@ -116,21 +116,9 @@ class ChunkWriter:
         customers = self._link_customers(fresh)
         insert_customers(self.db_session, workspace_id=workspace_id, customers=customers)
         insert_feedback(self.db_session, [feedback_row(workspace_id, row.values) for row in fresh])
-        self._keep_statistics(len(fresh))
+        # The lookups of the next chunks join their refs and identities with these tables.
+        self.statistics.added(self.db_session, len(fresh))
         return outcomes
-
-    def _keep_statistics(self, inserted: int) -> None:
-        """Refresh PostgreSQL's statistics each time this import has doubled what it stored.
-
-        The lookups join each chunk's refs and identities with the tables; planned with the
-        statistics of a table that was nearly empty, they would scan it once per value.
-        """
-        self.inserted += inserted
-        if self.db_session.get_bind().dialect.name != "postgresql":
-            return
-        if self.inserted >= max(ANALYZE_FIRST_ROWS, 2 * self.analyzed_at):
-            self.db_session.execute(text(f"ANALYZE {', '.join(ANALYZED_TABLES)}"))
-            self.analyzed_at = self.inserted
 
     def _stored_refs(self, rows: list[CheckedRow]) -> set[tuple[str, str]]:
         """Return the (source, source_ref) pairs of the rows that the workspace already has."""
