@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories.orgs import make_workspace
 from touchpoints.db.statistics import TableStatistics
@@ -75,3 +75,24 @@ def test_sqlite_needs_no_statistics(db_session: Session) -> None:
     keeper = TableStatistics(("feedback_items",), first_rows=1)
     keeper.added(db_session, 10)
     assert keeper.analyzed == 0
+
+
+@pytest.mark.postgres
+def test_a_background_keeper_analyzes_on_its_own_connection(
+    committed_factory: sessionmaker[Session],
+) -> None:
+    keeper = TableStatistics(("feedback_items",), first_rows=50, background=True)
+    with committed_factory() as db_session:
+        workspace = make_workspace(db_session)
+        db_session.execute(text("ANALYZE feedback_items"))
+        _add_items(db_session, workspace.id, 0, 80)
+        keeper.added(db_session, 80)
+        db_session.commit()
+    assert keeper.running is not None
+    keeper.running.join(timeout=30)
+    assert keeper.analyzed == 1
+    with committed_factory() as db_session:
+        counted = db_session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('feedback_items')")
+        )
+    assert counted is not None and counted >= 80  # the ANALYZE saw the committed rows

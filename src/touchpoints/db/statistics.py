@@ -13,31 +13,41 @@ all where autovacuum keeps up. SQLite plans without such statistics: nothing to 
 
 from __future__ import annotations
 
+import logging
 import threading
 
-from sqlalchemy import text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 __all__ = ["TableStatistics"]
 
+logger = logging.getLogger(__name__)
 _RELTUPLES = text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:table)")
 
 
 class TableStatistics:
-    """Watch rows added to `tables` (the first one is counted) and ANALYZE them when stale."""
+    """Watch rows added to `tables` (the first one is counted) and ANALYZE them when stale.
 
-    def __init__(self, tables: tuple[str, ...], *, first_rows: int = 1_000) -> None:
+    With `background`, ANALYZE runs on a connection of its own in a thread once the caller's
+    transaction commits: it takes 0.1-1 s on a big table, which a request should not wait for.
+    """
+
+    def __init__(
+        self, tables: tuple[str, ...], *, first_rows: int = 1_000, background: bool = False
+    ) -> None:
         self.tables = tables
         self.first_rows = first_rows
+        self.background = background
         self._added = 0  # rows added since `_counted` was read
         self._counted: float | None = None  # the statistics' row count, as last read
         self._lock = threading.Lock()
         self.analyzed = 0  # ANALYZE runs so far (for tests and logs)
+        self.running: threading.Thread | None = None  # the latest background ANALYZE
 
     def added(self, db_session: Session, rows: int) -> None:
         """Note `rows` new rows in the session's transaction; ANALYZE if they made stats stale.
 
-        The ANALYZE runs in the caller's transaction, so it sees the rows just added.
+        In the foreground the ANALYZE runs in the caller's transaction and sees its rows.
         """
         if rows <= 0 or db_session.get_bind().dialect.name != "postgresql":
             return
@@ -49,9 +59,42 @@ class TableStatistics:
             if self._analyzed_elsewhere(counted):
                 self._counted, self._added = counted, 0
                 return
-            db_session.execute(text(f"ANALYZE {', '.join(self.tables)}"))
+            self._added = 0
+            if self.background:
+                self._counted = counted  # until the thread reads the new count
+                bind = db_session.get_bind()
+                engine = bind.engine if isinstance(bind, Connection) else bind
+                self.running = threading.Thread(
+                    target=self._analyze_apart, args=(engine,), daemon=True
+                )
+                # Once the rows are committed, so the other connection sees them.
+                event.listen(db_session, "after_commit", self._start, once=True)
+                return
+            db_session.execute(text(self._analyze))
             self.analyzed += 1
-            self._counted, self._added = self._reltuples(db_session), 0
+            self._counted = self._reltuples(db_session)
+
+    def _start(self, _: Session) -> None:
+        if self.running is not None:
+            self.running.start()
+
+    @property
+    def _analyze(self) -> str:
+        return f"ANALYZE {', '.join(self.tables)}"
+
+    def _analyze_apart(self, engine: Engine) -> None:
+        """Run ANALYZE on a connection of its own (the caller's rows committed meanwhile)."""
+        try:
+            with Session(engine) as session:
+                session.execute(text(self._analyze))
+                counted = self._reltuples(session)
+                session.commit()
+        except Exception:  # statistics are an optimisation: a failure must not surface
+            logger.warning("ANALYZE %s failed", ", ".join(self.tables), exc_info=True)
+            return
+        with self._lock:
+            self.analyzed += 1
+            self._counted = counted
 
     def _analyzed_elsewhere(self, counted: float) -> bool:
         """Tell whether statistics someone else took can stand for the rows added."""

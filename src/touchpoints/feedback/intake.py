@@ -52,7 +52,7 @@ Outcome = tuple[int, dict[str, Any] | bytes, bool] | TouchpointsError
 
 logger = logging.getLogger(__name__)
 # The duplicate and Idempotency-Key lookups are planned from these tables' statistics.
-FEEDBACK_STATISTICS = TableStatistics(("feedback_items", "idempotency_records"))
+FEEDBACK_STATISTICS = TableStatistics(("feedback_items", "idempotency_records"), background=True)
 
 
 class StoreFailed(TouchpointsError):
