@@ -12,7 +12,12 @@ touchpoints: one `executemany` transaction on SQLite (the importer's pragmas, pa
 included; the full-text triggers fire), `COPY ... FROM STDIN` with psycopg on PostgreSQL.
 Several runs (`--runs`) give medians.
 
+With `--floors`, the same raw writes are also timed into schemas without the search index
+(SQLite's FTS5 triggers, PostgreSQL's GIN index), without the change-tracking triggers, without
+both, and without both and the secondary indexes: where the store's own write cost goes.
+
 Usage: python bench/import_bulk.py [--rows 1000000] [--runs 1] [--stores sqlite,postgresql]
+                                   [--floors]
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -182,6 +188,14 @@ def _empty_schema(url: str) -> None:
 
 
 STORED_TABLES = ("customers", "customer_identities", "feedback_items")
+NOTHING: frozenset[str] = frozenset()
+# --floors: the same raw writes into schemas with parts of the store's write work removed.
+FLOORS = {
+    "without search index": frozenset({"search"}),
+    "without change tracking": frozenset({"tracking"}),
+    "without both": frozenset({"search", "tracking"}),
+    "without both and secondary indexes": frozenset({"search", "tracking", "indexes"}),
+}
 SETUP_TABLES = ("workspaces", "touchpoints")
 
 
@@ -189,14 +203,27 @@ def _columns(table: str) -> list[str]:
     return [c.name for c in load_metadata().tables[table].columns]
 
 
-def sqlite_baseline(source: Path, target: Path) -> tuple[float, int]:
+def sqlite_baseline(
+    source: Path, target: Path, strip: frozenset[str] = NOTHING
+) -> tuple[float, int]:
     """Insert the rows the importer stored into an empty SQLite schema with executemany."""
+    target.unlink(missing_ok=True)
     _empty_schema(f"sqlite:///{target}")
     db = sqlite3.connect(target, isolation_level=None)
     # The importer's pragmas, page cache included.
     cache = f"cache_size=-{IMPORT_PAGE_CACHE_KIB}"
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", cache):
         db.execute(f"PRAGMA {pragma}")
+    for kind, name in db.execute(
+        "SELECT type, name FROM sqlite_master WHERE tbl_name IN "
+        f"({', '.join(repr(t) for t in STORED_TABLES)}) AND sql IS NOT NULL "
+        "AND type IN ('trigger', 'index')"
+    ).fetchall():
+        part = "search" if name.startswith("feedback_search") else "tracking"
+        if kind == "index" and name.startswith("ix_"):
+            part = "indexes"
+        if part in strip and (kind == "trigger" or part == "indexes"):
+            db.execute(f'DROP {kind.upper()} "{name}"')
     db.execute("ATTACH DATABASE ? AS src", (str(source),))
     for table in SETUP_TABLES:
         names = ", ".join(f'"{c}"' for c in _columns(table))
@@ -217,7 +244,9 @@ def sqlite_baseline(source: Path, target: Path) -> tuple[float, int]:
     return seconds, len(stored["feedback_items"][1])
 
 
-def pg_baseline(base_url: str, source_schema: str) -> tuple[float, int]:
+def pg_baseline(
+    base_url: str, source_schema: str, strip: frozenset[str] = NOTHING
+) -> tuple[float, int]:
     """COPY the rows the importer stored into an empty PostgreSQL schema with psycopg."""
     with pg_schema(base_url) as (url, schema):
         _empty_schema(url)
@@ -225,6 +254,7 @@ def pg_baseline(base_url: str, source_schema: str) -> tuple[float, int]:
         with psycopg.connect(dsn, autocommit=False) as conn:
             # Triggers name their tables unqualified: they must see the new schema first.
             conn.execute(f'SET search_path TO "{schema}"')
+            _strip_pg(conn, schema, strip)
             for table in SETUP_TABLES:
                 names = ", ".join(f'"{c}"' for c in _columns(table))
                 conn.execute(
@@ -246,6 +276,29 @@ def pg_baseline(base_url: str, source_schema: str) -> tuple[float, int]:
             conn.commit()
             seconds = time.perf_counter() - started
         return seconds, len(stored["feedback_items"][1])
+
+
+def _strip_pg(conn: psycopg.Connection[Any], schema: str, strip: frozenset[str]) -> None:
+    """Drop the search index, the change triggers or the secondary indexes of stored tables."""
+    tables = ", ".join(f"'{t}'" for t in STORED_TABLES)
+    if "search" in strip:
+        conn.execute("DROP INDEX ix_feedback_items_search")
+    if "tracking" in strip:
+        for table, trigger in conn.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE n.nspname = %s AND c.relname IN ({tables}) AND NOT t.tgisinternal",
+            (schema,),
+        ).fetchall():
+            conn.execute(f'DROP TRIGGER "{trigger}" ON "{table}"')
+    if "indexes" in strip:
+        for (index,) in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = %s "
+            f"AND tablename IN ({tables}) AND indexname LIKE 'ix\\_%%'",
+            (schema,),
+        ).fetchall():
+            conn.execute(f'DROP INDEX IF EXISTS "{index}"')
+    conn.commit()
 
 
 @contextmanager
@@ -280,7 +333,7 @@ def _report(store: str, imports: list[tuple[float, int]], bases: list[tuple[floa
     )
 
 
-def run_store(store: str, folder: Path, csv_path: Path, pg_url: str) -> None:
+def run_store(store: str, folder: Path, csv_path: Path, pg_url: str, floors: bool = False) -> None:
     """Import into a fresh store and run the baseline on what it stored, once."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -291,12 +344,18 @@ def run_store(store: str, folder: Path, csv_path: Path, pg_url: str) -> None:
         RESULTS.setdefault(store, ([], []))[0].append(imported)
         base = sqlite_baseline(folder / "touchpoints.db", folder / "raw.db")
         RESULTS[store][1].append(base)
+        for label, strip in FLOORS.items() if floors else ():
+            seconds, count = sqlite_baseline(folder / "touchpoints.db", folder / "raw.db", strip)
+            print(f"{store} floor {label}: {count / seconds:,.0f} rows/s", flush=True)
         return
     with pg_schema(pg_url) as (url, schema):
         _setup_store(url, folder)
         imported = import_once(url, csv_path)
         RESULTS.setdefault(store, ([], []))[0].append(imported)
         RESULTS[store][1].append(pg_baseline(pg_url, schema))
+        for label, strip in FLOORS.items() if floors else ():
+            seconds, count = pg_baseline(pg_url, schema, strip)
+            print(f"{store} floor {label}: {count / seconds:,.0f} rows/s", flush=True)
 
 
 RESULTS: dict[str, tuple[list[tuple[float, int]], list[tuple[float, int]]]] = {}
@@ -309,6 +368,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument(
+        "--floors",
+        action="store_true",
+        help="also time the raw writes without the search index, change tracking, indexes",
+    )
     args = parser.parse_args()
     print(
         f"{date.today()} {platform.machine()} {os.cpu_count()} cores, Python "
@@ -322,7 +386,7 @@ def main() -> None:
         print(f"CSV: {csv_path.stat().st_size / 1e6:.1f} MB", flush=True)
         for _ in range(args.runs):
             for store in args.stores.split(","):
-                run_store(store, folder / store, csv_path, args.pg_url)
+                run_store(store, folder / store, csv_path, args.pg_url, args.floors)
                 imports, bases = RESULTS[store]
                 print(f"{store}: {imports[-1][1] / imports[-1][0]:,.0f} rows/s", flush=True)
         for store, (imports, bases) in RESULTS.items():
