@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from touchpoints.config import Settings
@@ -26,6 +26,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_immediate(connection: Any) -> None:
     # Take the write lock up front: a deferred transaction that later writes can fail with
     # SQLITE_BUSY instead of waiting when another thread committed in between.
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # no transaction asked for (see `store_answers`)
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -41,6 +43,20 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     return create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
+
+
+def store_answers(bind: Engine | Connection) -> None:
+    """Run a trivial query on the store outside any transaction; raise if it cannot.
+
+    On SQLite it takes no lock, so it answers at once even while a writer holds the write lock
+    (an import's chunk, a batch of feedback): a health check must not queue behind them. A
+    session factory bound to a connection (tests) is asked on that connection.
+    """
+    if isinstance(bind, Connection):
+        bind.exec_driver_sql("SELECT 1")
+        return
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("SELECT 1")
 
 
 def engine_from_settings(settings: Settings) -> Engine:
