@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -49,17 +50,34 @@ def test_texts_of_ids_in_any_order_become_their_set() -> None:
     assert segment_set_column(pa.array([], pa.string())).to_pylist() == []
 
 
-@pytest.mark.parametrize("exact", [False, True], ids=["fingerprints", "arrow"])
-def test_customers_are_looked_up_by_id(exact: bool) -> None:
+def _customer_id(shape: str, number: int) -> str:
+    if shape == "hex":  # what the store makes: 32 hex digits
+        return f"{number:032x}"
+    return f"c-{number}" + "x" * (number % 13)  # any length, some longer than 8 bytes
+
+
+@pytest.mark.parametrize("shape", ["hex", "any"])
+@pytest.mark.parametrize("way", ["fingerprints", "arrow", "clashing"])
+def test_customers_are_looked_up_by_id(
+    shape: str, way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = random.Random(3)
-    members = {f"c-{n}": [f"sg-{rng.randrange(5)}"] for n in range(0, 2000, 2)}
+    members = {_customer_id(shape, n): [f"sg-{rng.randrange(5)}"] for n in range(0, 2000, 2)}
     texts = [SEPARATOR.join(ids) for ids in members.values()]
     sets = CustomerSegmentSets(pa.array(list(members)), pa.array(texts))
-    if exact:  # as when two customer ids share a fingerprint
+    if way == "arrow":  # as when two customers share a fingerprint
         sets._index = None
-    asked = [rng.choice([f"c-{rng.randrange(2100)}", None]) for _ in range(5000)]
+    if way == "clashing":  # every id asked for prints like the first customer's
+        first = sets._fingerprints(sets.customer_ids)[1][:1]
+        monkeypatch.setattr(
+            sets, "_fingerprints", lambda ids: (np.arange(len(ids)), first.repeat(len(ids)))
+        )
+    asked = [rng.choice([_customer_id(shape, rng.randrange(2100)), None]) for _ in range(5000)]
+    asked += ["", "c-" + "9" * 60]  # empty, and longer than any customer id
     expected = [segment_set_id(members[c]) if c in members else None for c in asked]
     assert sets.of(pa.array(asked, pa.string())).to_pylist() == expected
+    sliced = pa.array(asked, pa.string()).slice(7, 300)
+    assert sets.of(sliced).to_pylist() == expected[7:307]
     assert sets.of(pa.array([], pa.string())).to_pylist() == []
     nobody = CustomerSegmentSets(pa.array([], pa.string()), pa.array([], pa.string()))
     assert nobody.of(pa.array(["c-1", None])).to_pylist() == [None, None]

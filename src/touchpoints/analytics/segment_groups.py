@@ -97,5 +97,6 @@ def segment_names(engine: Engine, root: Path, workspace_id: str) -> LazyFrame | 
     pairs = customers.filter(~nw.col(SET_COLUMN).is_null()).select(
         SET_COLUMN, nw.col("segments").alias(SEGMENT)
     )
-    pairs = pairs.explode(SEGMENT)
-    return pairs.filter(~nw.col(SEGMENT).is_null()).unique()
+    # Distinct pairs by grouping: narwhals' unique() numbers every row, which costs more.
+    pairs = pairs.explode(SEGMENT).filter(~nw.col(SEGMENT).is_null())
+    return pairs.group_by(SET_COLUMN, SEGMENT).agg(nw.len()).select(SET_COLUMN, SEGMENT)

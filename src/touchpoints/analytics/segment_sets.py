@@ -63,21 +63,25 @@ class CustomerSegmentSets:
 
     Arrow builds a hash table of the value set on every `index_in` call: for the 500,000
     customers of a big workspace that costs more than the rest of a batch's conversion. Here
-    the table is built once: customer ids are fingerprinted with DuckDB's 64-bit `hash`, the
-    fingerprints indexed by pandas, and every match is checked against the id itself.
+    the table is built once: each customer id is read as a few 64-bit words (zero padded to
+    the longest id) folded into one fingerprint, the fingerprints are indexed by pandas, and
+    every match is checked against the id itself.
     """
 
     def __init__(self, customer_ids: pa.Array, texts: pa.Array) -> None:
         self.customer_ids = customer_ids
         self.sets = segment_set_column(texts)
-        self._connection: Any = None
+        longest = pc.max(pc.binary_length(customer_ids)).as_py() or 0
+        self._width = max(8, -(-longest // 8) * 8)
         self._index: Any = None
         if len(customer_ids):
             import pandas as pd
 
-            index = pd.Index(self._fingerprints(customer_ids))
+            rows, fingerprints = self._fingerprints(customer_ids)
+            index = pd.Index(fingerprints)
             # Two customers with one fingerprint: fall back to Arrow's exact look-up.
-            self._index = index if index.is_unique else None
+            exact = len(rows) == len(customer_ids) and index.is_unique
+            self._index = index if exact else None
 
     @classmethod
     def from_table(cls, table: pa.Table) -> CustomerSegmentSets:
@@ -85,14 +89,32 @@ class CustomerSegmentSets:
         ids, texts = (table.column(index).combine_chunks() for index in (0, 1))
         return cls(ids.cast(pa.string()), texts.cast(pa.string()))
 
-    def _fingerprints(self, ids: pa.Array) -> np.ndarray[Any, Any]:
-        if self._connection is None:
-            import duckdb
-
-            self._connection = duckdb.connect()
-        relation = self._connection.from_arrow(pa.table({"id": ids}))
-        hashed = relation.project("hash(id) AS h").to_arrow_table()
-        return np.asarray(hashed.column(0).to_numpy(), dtype=np.uint64)
+    def _fingerprints(self, ids: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Return the rows whose id may be known (not null, not too long) and their prints."""
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
+        ids = ids if ids.type == pa.string() else ids.cast(pa.string())
+        fits = pc.fill_null(pc.less_equal(pc.binary_length(ids), self._width), False)
+        rows = np.flatnonzero(fits.to_numpy(zero_copy_only=False))
+        compact = ids.filter(fits)
+        width, count = self._width, len(compact)
+        if count == 0:
+            return rows, np.zeros(0, dtype=np.uint64)
+        _, offsets_buffer, data_buffer = compact.buffers()
+        offsets = np.frombuffer(offsets_buffer, np.int32, count + 1, compact.offset * 4)
+        data = np.frombuffer(data_buffer or b"", np.uint8)[offsets[0] : offsets[-1]]
+        lengths = np.diff(offsets)
+        if (lengths == width).all():  # ids of one length (ours are 32 hex digits): no copy
+            matrix = data.reshape(count, width)
+        else:
+            matrix = np.zeros((count, width), dtype=np.uint8)
+            matrix[np.arange(width) < lengths[:, None]] = data
+        words = matrix.view(np.uint64)
+        prints = lengths.astype(np.uint64) * _MIX[0]
+        for column in range(words.shape[1]):
+            prints ^= words[:, column] * _MIX[1 + column % (len(_MIX) - 1)]
+            prints = (prints << np.uint64(23)) | (prints >> np.uint64(41))
+        return rows, prints
 
     def of(self, customer_ids: pa.Array) -> pa.Array:
         """Return the set id of each customer (null without customer or segment)."""
@@ -100,8 +122,10 @@ class CustomerSegmentSets:
             return pa.nulls(len(customer_ids), type=SET_TYPE)
         if self._index is None:
             return self.sets.take(pc.index_in(customer_ids, value_set=self.customer_ids))
-        found = self._index.get_indexer(self._fingerprints(customer_ids))
-        positions = pa.array(found, type=pa.int64(), mask=found < 0)
+        rows, prints = self._fingerprints(customer_ids)
+        found = np.full(len(customer_ids), -1, dtype=np.int64)
+        found[rows] = self._index.get_indexer(prints)
+        positions = pa.array(found, mask=found < 0)
         same = pc.equal(self.customer_ids.take(positions), customer_ids)
         sets = pc.if_else(same, self.sets.take(positions), pa.scalar(None, SET_TYPE))
         clashes = pc.invert(pc.fill_null(same, True))
@@ -109,3 +133,16 @@ class CustomerSegmentSets:
             exact = self.sets.take(pc.index_in(customer_ids, value_set=self.customer_ids))
             sets = pc.if_else(clashes, exact, sets)
         return sets
+
+
+# Odd 64-bit constants (from splitmix64 and xxhash) that spread each word over the print.
+_MIX = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xBF58476D1CE4E5B9,
+        0x94D049BB133111EB,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+    ],
+    dtype=np.uint64,
+)
