@@ -83,6 +83,19 @@ def test_customers_are_looked_up_by_id(
     assert nobody.of(pa.array(["c-1", None])).to_pylist() == [None, None]
 
 
+def test_customers_come_packed_from_the_store() -> None:
+    packed = pa.array(
+        [f"c1\x1esg-2{SEPARATOR}sg-1\x1dc2\x1esg-3", None, f"d7\x1esg-1{SEPARATOR}sg-2"]
+    )
+    sets = CustomerSegmentSets.from_packed(packed)
+    assert sets.customer_ids.to_pylist() == ["c1", "c2", "d7"]
+    asked = pa.array(["d7", "c2", "c3", None, "c1"])
+    both = segment_set_id(["sg-1", "sg-2"])
+    assert sets.of(asked).to_pylist() == [both, segment_set_id(["sg-3"]), None, None, both]
+    empty = CustomerSegmentSets.from_packed(pa.array([], pa.string()))
+    assert empty.of(asked).to_pylist() == [None] * 5
+
+
 def _plan(by: tuple[str, ...] = (), filters: dict[str, list[str]] | None = None, **kw: Any) -> Plan:
     return Plan(dimensions=parse_dimensions(by), filters=parse_filters(filters or {}), **kw)
 

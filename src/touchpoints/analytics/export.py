@@ -59,6 +59,7 @@ from touchpoints.analytics.sources import (
     dataset_query,
     lookup_query,
     raw_schema,
+    segment_ids_query,
 )
 from touchpoints.db.base import utcnow
 
@@ -259,8 +260,10 @@ class AnalyticsExporter:
             wanted.add("touchpoints")
         lookups = {}
         for name in sorted(wanted):
+            columns = LOOKUPS[name][0]
+            schema = pa.schema([(column, pa.string()) for column in columns])
             sql, params = lookup_query(name, self.dialect, scope)
-            lookups[name] = Lookup(reading.table(sql, params, _lookup_schema(name)))
+            lookups[name] = Lookup(reading.table(sql, params, schema))
         return lookups
 
     def _segment_sets(
@@ -269,11 +272,9 @@ class AnalyticsExporter:
         """Read every customer's segment ids, for a full read that leaves them out."""
         if dataset.name not in SETS_LOOKED_UP:
             return None
-        sql, params = lookup_query("segment_sets", self.dialect, scope)
-        schema = _lookup_schema("segment_sets")
-        # Streamed: a big workspace has hundreds of thousands of customers in segments.
-        batches = list(reading.batches(sql, params, schema))
-        return CustomerSegmentSets.from_table(pa.Table.from_batches(batches, schema=schema))
+        sql, params = segment_ids_query(self.dialect, scope)
+        packed = reading.table(sql, params, pa.schema([("packed", pa.string())]))
+        return CustomerSegmentSets.from_packed(packed.column(0))
 
     def _emptied(self, dataset: Dataset, scope: Scope, written: set[Partition]) -> set[Partition]:
         """Return the partitions in scope that got no rows (their files must go)."""
@@ -299,10 +300,6 @@ class AnalyticsExporter:
             for workspace in (self.root / dataset.name).glob("*"):
                 for folder in workspace.glob("*"):
                     remove_temporaries(folder)
-
-
-def _lookup_schema(name: str) -> pa.Schema:
-    return pa.schema([(column, pa.string()) for column in LOOKUPS[name][0]])
 
 
 def _lookup_scope(scope: Scope, merges: dict[Partition, list[str]]) -> Scope:

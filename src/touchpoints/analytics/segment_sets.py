@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from touchpoints.analytics.sources import NAME_SEPARATOR
+from touchpoints.analytics.sources import CUSTOMER_SEPARATOR, NAME_SEPARATOR, PAIR_SEPARATOR
 
 __all__ = ["CustomerSegmentSets", "segment_set_column", "segment_set_id"]
 
@@ -84,10 +84,13 @@ class CustomerSegmentSets:
             self._index = index if exact else None
 
     @classmethod
-    def from_table(cls, table: pa.Table) -> CustomerSegmentSets:
-        """Build from a (customer id, segment ids text) table, as the exporter reads it."""
-        ids, texts = (table.column(index).combine_chunks() for index in (0, 1))
-        return cls(ids.cast(pa.string()), texts.cast(pa.string()))
+    def from_packed(cls, packed: pa.Array | pa.ChunkedArray) -> CustomerSegmentSets:
+        """Build from packed texts: customers apart with U+001D, id and segment ids U+001E."""
+        texts = pa.chunked_array([packed]) if isinstance(packed, pa.Array) else packed
+        texts = texts.combine_chunks().cast(pa.string()).drop_null()
+        customers = pc.list_flatten(pc.split_pattern(texts, CUSTOMER_SEPARATOR))
+        pairs = pc.split_pattern(customers, PAIR_SEPARATOR)
+        return cls(pc.list_element(pairs, 0), pc.list_element(pairs, 1))
 
     def _fingerprints(self, ids: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         """Return the rows whose id may be known (not null, not too long) and their prints."""

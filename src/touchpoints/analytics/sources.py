@@ -7,7 +7,8 @@ read in the same snapshot. Raw forms: times are PostgreSQL epoch microseconds or
 text, JSON lists are JSON text, segment names are joined with the unit separator (U+001F), and
 so are segment ids, which Arrow turns into the segment set (touchpoints.analytics.segment_sets).
 A full read of feedback leaves the segment ids out (the customer's set is looked up in Arrow:
-one look-up table instead of a subquery per row); a read by id selects them per row.
+one look-up of every customer's ids instead of a subquery per row); a read by id selects them
+per row.
 """
 
 from __future__ import annotations
@@ -77,11 +78,15 @@ class Dialect:
             return f"string_agg({name}, chr(31) ORDER BY {order})"
         return f"group_concat({name}, char(31))"  # fed in order by the subquery below
 
+    def joined(self, text: str, separator: int = 31) -> str:
+        """Return an aggregate joining texts with a control character, in any order."""
+        if self.postgres:
+            return f"string_agg({text}, chr({separator}))"
+        return f"group_concat({text}, char({separator}))"
+
     def ids(self, column: str) -> str:
         """Return an aggregate joining ids with the separator, in any order."""
-        if self.postgres:
-            return f"string_agg({column}, chr(31))"
-        return f"group_concat({column}, char(31))"
+        return self.joined(column)
 
     def bound(self, moment: datetime) -> Any:
         """Return a time parameter compared with stored times."""
@@ -212,26 +217,18 @@ QUERIES: dict[str, Callable[[Dialect, Filter], str]] = {
     TOUCHPOINTS.name: _touchpoints,
     ORG_UNITS.name: _org_units,
 }
-# The tables the derived columns are looked up in: (columns, SQL, alias, suffix) per lookup;
-# `{ids}` stands for the dialect's id aggregate.
-LOOKUPS: dict[str, tuple[tuple[str, ...], str, str, str]] = {
-    "org_units": (("id", "path"), "SELECT u.id, u.path FROM org_units u", "u", ""),
+# The small tables the derived columns are looked up in: (columns, SQL) per lookup.
+LOOKUPS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "org_units": (("id", "path"), "SELECT u.id, u.path FROM org_units u", "u"),
     "touchpoints": (
         ("id", "stage_id", "journey_id"),
         "SELECT tp.id, tp.stage_id, s.journey_id FROM touchpoints tp "
         "LEFT JOIN journey_stages s ON s.id = tp.stage_id",
         "tp",
-        "",
-    ),
-    # Every customer in a segment, with its segment ids (large: streamed, not fetched).
-    "segment_sets": (
-        ("customer_id", "segment_ids"),
-        "SELECT cs.customer_id, {ids} FROM customer_segments cs "
-        "JOIN segments sg ON sg.id = cs.segment_id",
-        "sg",
-        " GROUP BY cs.customer_id",
     ),
 }
+# Packing the customers' segment ids: customer and ids joined with U+001E, customers U+001D.
+PAIR_SEPARATOR, CUSTOMER_SEPARATOR = "\x1e", "\x1d"
 
 
 def raw_schema(dataset: Dataset) -> pa.Schema:
@@ -279,7 +276,30 @@ def rows_query(dataset: Dataset, dialect: Dialect, ids: Sequence[str]) -> tuple[
 
 def lookup_query(name: str, dialect: Dialect, scope: Scope) -> tuple[str, list[Any]]:
     """Return the SELECT of a lookup table for the scope's workspaces."""
-    _, sql, alias, suffix = LOOKUPS[name]
+    _, sql, alias = LOOKUPS[name]
     where = Filter(dialect, scope)
-    sql = sql.format(ids=dialect.ids("cs.segment_id"))
-    return sql + where.workspaces(alias) + suffix, where.params
+    return sql + where.workspaces(alias), where.params
+
+
+def segment_ids_query(dialect: Dialect, scope: Scope) -> tuple[str, list[Any]]:
+    """Return the SELECT of every customer in a segment of the scope, with its segment ids.
+
+    A big workspace has hundreds of thousands of such customers: one row each would cost the
+    driver a loop turn per row, so the rows come packed, a few thousand customers per text
+    (grouped by the first two characters of their id), which Arrow splits
+    (touchpoints.analytics.segment_sets.CustomerSegmentSets.from_packed).
+    """
+    where = Filter(dialect, scope)
+    members = (
+        f"SELECT cs.customer_id, {dialect.ids('cs.segment_id')} AS ids "
+        "FROM customer_segments cs JOIN segments sg ON sg.id = cs.segment_id"
+        + where.workspaces("sg")
+        + " GROUP BY cs.customer_id"
+    )
+    pair = f"m.customer_id || {_char(dialect, PAIR_SEPARATOR)} || m.ids"
+    packed = dialect.joined(pair, ord(CUSTOMER_SEPARATOR))
+    return f"SELECT {packed} FROM ({members}) m GROUP BY substr(m.customer_id, 1, 2)", where.params
+
+
+def _char(dialect: Dialect, character: str) -> str:
+    return f"chr({ord(character)})" if dialect.postgres else f"char({ord(character)})"
