@@ -25,6 +25,7 @@ from touchpoints.analytics.query import metric_table
 from touchpoints.customers.models import Customer, CustomerSegment, Segment
 from touchpoints.db import migrate
 from touchpoints.db.engine import make_engine
+from touchpoints.db.registry import load_metadata
 
 # The revision before segment changes marked feedback.
 BEFORE_SEGMENT_SETS = "e8f23199141b"
@@ -239,3 +240,23 @@ def test_the_migration_makes_segment_changes_mark_feedback(scratch_engine: Engin
         command.downgrade(config, BEFORE_SEGMENT_SETS)
     assert migrate.current_revision(scratch_engine) == BEFORE_SEGMENT_SETS
     assert _join_segment(scratch_engine) == set()
+
+
+def _triggers(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as connection:
+        query = text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        return [(name, sql) for name, sql in connection.execute(query)]
+
+
+def test_create_all_and_the_migrations_install_the_same_triggers(tmp_path: Path) -> None:
+    migrated = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    created = make_engine(f"sqlite:///{tmp_path / 'created.db'}")
+    migrate.upgrade(migrated)
+    load_metadata().create_all(created)
+    try:
+        assert _triggers(migrated) == _triggers(created)
+        joining = dict(_triggers(created))["analytics_mark_customer_segments_insert"]
+        assert "feedback_items f" in joining, "a new membership marks the customer's items"
+    finally:
+        migrated.dispose()
+        created.dispose()

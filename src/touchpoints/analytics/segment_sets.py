@@ -48,8 +48,8 @@ def segment_set_column(texts: pa.Array) -> pa.Array:
 
     Null and empty texts have no set. Each distinct text is hashed once.
     """
-    if len(texts) == 0:
-        return pa.array([], type=SET_TYPE)
+    if texts.null_count == len(texts):  # a full read of feedback: looked up afterwards
+        return pa.nulls(len(texts), type=SET_TYPE)
     encoded = pc.dictionary_encode(texts)
     ids = [
         segment_set_id(text.split(NAME_SEPARATOR)) if text else None

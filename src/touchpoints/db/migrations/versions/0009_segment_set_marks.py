@@ -2,7 +2,7 @@
 
 Revision ID: 7f1a8e3f13d3
 Revises: e8f23199141b
-Create Date: 2026-11-24 09:30:00.000000
+Create Date: 2026-12-04 09:30:00.000000
 
 Every exported feedback row carries its customer's segment set
 (touchpoints.analytics.segment_sets), so adding a customer to a segment or removing one
