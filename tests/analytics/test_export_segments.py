@@ -112,6 +112,41 @@ def test_above_the_cap_a_segment_change_marks_the_customers_months(
     assert partitions == {("customers", "all"), ("feedback", MONTHS[0]), ("feedback", MONTHS[1])}
 
 
+def test_a_big_membership_change_loses_no_item(
+    committed_factory: sessionmaker[Session], store: Store, small_row_cap: int
+) -> None:
+    with committed_factory() as session:
+        workspace_id = make_workspace(session).id
+        segment_id = make_segment(session, workspace_id=workspace_id).id
+        items = {}
+        for n in range(small_row_cap + 5):
+            customer_id = make_customer(session, workspace_id=workspace_id).id
+            month = MONTHS[n % 2]
+            items[
+                make_feedback_item(
+                    session,
+                    workspace_id=workspace_id,
+                    customer_id=customer_id,
+                    occurred_at=at(month),
+                ).id
+            ] = (customer_id, month)
+        session.commit()
+    _forget_marks(store.engine)
+
+    with committed_factory() as session:  # one statement, more rows than the cap
+        members = [{"customer_id": c, "segment_id": segment_id} for c, _ in items.values()]
+        session.execute(insert(CustomerSegment).values(members))
+        session.commit()
+
+    rows, partitions = _marks(store.engine, workspace_id)
+    assert ("customers", "all") in partitions
+    for item_id, (_, month) in items.items():
+        stale = {("feedback", month), ("feedback", "*")} & partitions
+        assert item_id in rows or stale, f"the item of {month} is not marked"
+    if store.kind == "postgres":  # above the cap: every month, not a join to every item
+        assert ("feedback", "*") in partitions and not rows
+
+
 def _groups(root: Path, workspace_id: str) -> dict[str | None, int]:
     result = metric_table("nps", root=root, workspace_id=workspace_id, by="segment", minimum_n=1)
     return {row.keys["segment"]: row.value.n for row in result.rows}

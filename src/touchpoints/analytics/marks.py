@@ -63,6 +63,9 @@ class Mark:
     row_id: str | None = None
     # One changed row marks many linked rows (a customer's items): the cap counts them all.
     fans_out: bool = False
+    # What a statement above the cap marks instead (PostgreSQL), when finding the partitions
+    # of every linked row would cost more than rewriting them all.
+    bulk: Mark | None = None
 
     def changed(self, old: str, new: str, *, distinct: str) -> str:
         """Return the SQL condition under which an update makes this partition stale."""
@@ -107,6 +110,14 @@ CUSTOMER_ITEMS = Mark(
     link="c.id = {row}.customer_id",
     row_id="f.id",
     fans_out=True,
+    # Deleting a big segment: every month of the workspace, without joining to the items.
+    bulk=Mark(
+        "feedback",
+        "c.workspace_id",
+        fixed=EVERY_MONTH,
+        source="customers c",
+        link="c.id = {row}.customer_id",
+    ),
 )
 SOURCES: dict[str, tuple[Mark, ...]] = {
     "feedback_items": (

@@ -106,7 +106,7 @@ def _branch(marks: tuple[Mark, ...], event: str, cap: int) -> str:
     partitions = _partition_marks(_selects(whole, event))
     if not by_row:
         return partitions
-    bulk = _partition_marks(_selects(list(marks), event))
+    bulk = _partition_marks(_selects([mark.bulk or mark for mark in marks], event))
     rows = _row_marks(_selects(by_row, event, rows=True), cap)
     counted = f"(SELECT count(*) FROM (SELECT 1 FROM {IMAGE[event]} LIMIT {cap + 1}) s)"
     return f"IF {counted} > {cap} THEN {bulk} ELSE {partitions}{rows} END IF;"
