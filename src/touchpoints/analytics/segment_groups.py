@@ -13,6 +13,7 @@ sums are exact on every engine; a metric whose statistics were not sums would ke
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +31,15 @@ SET_COLUMN = "segment_set"
 SEGMENT = "segment"
 
 
+@dataclass(frozen=True)
 class SetGrouping:
     """How a plan's segment keys and filters are met through segment sets."""
 
-    def __init__(
-        self,
-        keys: dict[str, Dimension],
-        filters: list[DimensionFilter],
-        key_columns: list[str],
-    ) -> None:
-        # Group-key column (k0, ks ...) of each segment dimension.
-        self.keys = keys
-        self.filters = filters
-        self.key_columns = key_columns
+    # The group-key column (k0, ks ...) of each segment dimension.
+    keys: dict[str, Dimension]
+    filters: list[DimensionFilter]
+    # All the plan's group-key columns.
+    key_columns: list[str]
 
     @property
     def partial_keys(self) -> list[str]:
