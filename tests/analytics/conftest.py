@@ -33,6 +33,7 @@ from touchpoints.analytics.layout import (
     Dataset,
     partition_dir,
 )
+from touchpoints.analytics.segment_sets import segment_set_id
 from touchpoints.analytics.triggers import install_change_tracking
 
 WORKSPACE = "ws-metrics"
@@ -68,6 +69,19 @@ def write_dataset(
         )
         # Several small row groups, as a real export of many rows would have.
         pq.write_table(table, folder / file_name, row_group_size=500)
+
+
+def add_segment_sets(customers: list[dict[str, Any]], items: list[dict[str, Any]]) -> None:
+    """Give customer rows, and the feedback rows of those customers, their segment set.
+
+    As the exporter does; here the segment names stand for the segment ids it hashes.
+    """
+    sets = {}
+    for customer in customers:
+        customer["segment_set"] = segment_set_id(customer.get("segments") or [])
+        sets[customer["customer_id"]] = customer["segment_set"]
+    for item in items:
+        item["segment_set"] = sets.get(item.get("customer_id"))
 
 
 def feedback(occurred_at: datetime, **fields: Any) -> dict[str, Any]:
@@ -204,6 +218,7 @@ def build_synthetic(root: Path, rows: int = 4000, seed: int = 7) -> Estate:
                 "currency": "EUR" if kind == "order" else None,
             }
         )
+    add_segment_sets(customers, items)
     write_dataset(root, FEEDBACK, items)
     write_dataset(root, CUSTOMERS, customers)
     write_dataset(root, EVENTS, events)

@@ -22,6 +22,7 @@ from tests.factories.orgs import make_org_unit, make_workspace
 from tests.factories.surveys import make_survey
 from touchpoints.analytics.files import PART_NAME
 from touchpoints.analytics.layout import DATASETS, Dataset, dataset_glob
+from touchpoints.analytics.segment_sets import segment_set_id
 from touchpoints.customers.models import Customer
 from touchpoints.feedback.models import FeedbackItem
 from touchpoints.journeys.models import JourneyStage, Touchpoint
@@ -165,6 +166,7 @@ def expected_feedback(session: Session, workspace_id: str) -> list[dict[str, Any
         survey_id = session.scalar(
             select(SurveyResponse.survey_id).where(SurveyResponse.feedback_item_id == item.id)
         )
+        customer = session.get(Customer, item.customer_id) if item.customer_id else None
         rows.append(
             {
                 "feedback_item_id": item.id,
@@ -180,6 +182,9 @@ def expected_feedback(session: Session, workspace_id: str) -> list[dict[str, Any
                 "org_unit_id": item.org_unit_id,
                 "org_unit_path": unit.path if unit else None,
                 "customer_id": item.customer_id,
+                "segment_set": segment_set_id(s.id for s in customer.segments)
+                if customer
+                else None,
                 "survey_id": survey_id,
                 "language": item.language,
                 "nps": item.nps,
@@ -208,6 +213,7 @@ def expected_customers(session: Session, workspace_id: str) -> list[dict[str, An
                 "first_seen_at": customer.first_seen_at,
                 "created_at": customer.created_at,
                 "segments": sorted(segment.name for segment in customer.segments),
+                "segment_set": segment_set_id(segment.id for segment in customer.segments),
                 "attributes": customer.attributes,
             }
         )

@@ -9,7 +9,15 @@ from statistics import NormalDist
 
 import pytest
 
-from tests.analytics.conftest import ORG_TREE, TOUCHPOINT_ROWS, Estate, at, feedback, write_dataset
+from tests.analytics.conftest import (
+    ORG_TREE,
+    TOUCHPOINT_ROWS,
+    Estate,
+    add_segment_sets,
+    at,
+    feedback,
+    write_dataset,
+)
 from touchpoints.analytics.definitions import MetricSpec
 from touchpoints.analytics.engine import open_engine
 from touchpoints.analytics.layout import CUSTOMERS, FEEDBACK, ORG_UNITS, TOUCHPOINTS
@@ -187,25 +195,20 @@ def test_filters_scope_and_the_org_unit_subtree(analytics_root: Path) -> None:
 def test_segments_explode_but_a_segment_filter_counts_each_answer_once(
     analytics_root: Path,
 ) -> None:
-    write_dataset(
-        analytics_root,
-        CUSTOMERS,
-        [
-            {"customer_id": "c1", "segments": ["gold", "silver"], "attributes": '{"tier": "a"}'},
-            {"customer_id": "c2", "segments": ["gold"], "attributes": '{"tier": 2}'},
-            {"customer_id": "c3", "segments": [], "attributes": "{}"},
-        ],
-    )
-    write_dataset(
-        analytics_root,
-        FEEDBACK,
-        [
-            feedback(at("2024-05-01"), nps=10, customer_id="c1"),
-            feedback(at("2024-05-01"), nps=0, customer_id="c2"),
-            feedback(at("2024-05-01"), nps=10, customer_id="c3"),
-            feedback(at("2024-05-01"), nps=10),
-        ],
-    )
+    customers = [
+        {"customer_id": "c1", "segments": ["gold", "silver"], "attributes": '{"tier": "a"}'},
+        {"customer_id": "c2", "segments": ["gold"], "attributes": '{"tier": 2}'},
+        {"customer_id": "c3", "segments": [], "attributes": "{}"},
+    ]
+    items = [
+        feedback(at("2024-05-01"), nps=10, customer_id="c1"),
+        feedback(at("2024-05-01"), nps=0, customer_id="c2"),
+        feedback(at("2024-05-01"), nps=10, customer_id="c3"),
+        feedback(at("2024-05-01"), nps=10),
+    ]
+    add_segment_sets(customers, items)
+    write_dataset(analytics_root, CUSTOMERS, customers)
+    write_dataset(analytics_root, FEEDBACK, items)
     segments = {
         k: (r.value.n, r.value.value)
         for k, r in by_key(run(analytics_root, by="segment"), "segment").items()

@@ -39,6 +39,10 @@ CASES: list[tuple[Any, dict[str, Any]]] = [
     ("responses", {"by": ("source",), "date_from": date(2024, 2, 1), "date_to": date(2024, 3, 15)}),
     (NEGATIVE, {"by": ("attribute:age",), "filters": {"attribute:tier": ["a", "b"]}}),
     (WEB_CSAT, {"by": ("segment",), "compare": "groups", "correction": "bh"}),
+    # Segments go through the segment sets on the feedback rows (no join to customers):
+    # with another dimension, and a segment filter beside a segment dimension.
+    ("csat", {"by": ("segment", "channel"), "period": "quarter"}),
+    ("ces", {"by": ("touchpoint", "segment"), "filters": {"segment": ["gold", "silver"]}}),
     (
         "nps",
         {

@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 MetricKind = Literal["nps", "share", "mean", "count"]
+# Kinds whose statistics are all counts and sums (see MetricDefinition.aggregations).
+ADDITIVE_KINDS: frozenset[str] = frozenset({"nps", "share", "mean", "count"})
 Statistics = dict[str, float]
 RATING_POINTS = 5
 NUMERIC_COLUMNS = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7), "rating": (0, 100)}
@@ -110,6 +112,15 @@ class MetricDefinition:
         exact = self.column in ("nps", "csat", "ces")
         numbers = answer.cast(nw.Int64 if exact else nw.Float64)
         return {"n": n, "total": numbers.sum(), "squares": (numbers * numbers).sum()}
+
+    @property
+    def additive(self) -> bool:
+        """Tell whether the statistics of two parts of a group add up to the group's.
+
+        Every statistic above is a count or a sum, so this holds for each kind; an engine
+        may then aggregate in two steps (touchpoints.analytics.segment_groups).
+        """
+        return self.kind in ADDITIVE_KINDS
 
     def evaluate(
         self,

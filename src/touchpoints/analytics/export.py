@@ -10,7 +10,8 @@ atomically (touchpoints.analytics.files); only then are the marks it claimed and
 A crash at any step leaves complete old or new files and those marks, so the next run redoes
 the same partitions: no row is lost or doubled. A rebuild rewrites every partition and removes
 the files of partitions that no longer exist; the first export into an empty folder is a
-rebuild.
+rebuild, and so is the first export into a folder written in an older layout (the marker
+file names the layout's version).
 """
 
 from __future__ import annotations
@@ -48,19 +49,23 @@ from touchpoints.analytics.locking import export_lock
 from touchpoints.analytics.merge import PartitionMerge, file_rows, worth_merging
 from touchpoints.analytics.reading import Snapshot, snapshot
 from touchpoints.analytics.rows import Lookup, to_layout
+from touchpoints.analytics.segment_sets import CustomerSegmentSets
 from touchpoints.analytics.sources import (
     DERIVED,
     LOOKUPS,
+    SETS_LOOKED_UP,
     Dialect,
     Scope,
     dataset_query,
     lookup_query,
     raw_schema,
+    segment_ids_query,
 )
 from touchpoints.db.base import utcnow
 
 MARKER_NAME = "_touchpoints_analytics.json"
-FORMAT_VERSION = 1
+# 2: feedback and customers carry `segment_set` (touchpoints.analytics.segment_sets).
+FORMAT_VERSION = 2
 
 # checkpoint(step, dataset): called after "written" (new files complete, not yet swapped) and
 # "published" (swapped, marks not yet cleared); tests raise there to simulate a crash.
@@ -148,7 +153,7 @@ class AnalyticsExporter:
         with export_lock(self.root, self.engine, wait=wait) as held:
             if not held:
                 return ExportSummary(mode="incremental", root=str(self.root), skipped=True)
-            if not self.marker.exists():
+            if store_format(self.root) != FORMAT_VERSION:
                 return self._rebuild()
             return self._incremental()
 
@@ -220,9 +225,10 @@ class AnalyticsExporter:
             with snapshot(self.engine) as reading:
                 lookups = self._lookups(reading, dataset, _lookup_scope(scope, merges))
                 if scope is None or scope:
+                    sets = self._segment_sets(reading, dataset, scope)
                     sql, params = dataset_query(dataset, self.dialect, scope)
                     for raw in reading.batches(sql, params, raw_schema(dataset)):
-                        router.route(to_layout(raw, dataset, lookups))
+                        router.route(to_layout(raw, dataset, lookups, sets))
                         result.rows_from_store += raw.num_rows
                         self.progress(dataset.name, result.rows_from_store)
                 merge.read(reading, self.dialect, lookups)
@@ -260,6 +266,16 @@ class AnalyticsExporter:
             lookups[name] = Lookup(reading.table(sql, params, schema))
         return lookups
 
+    def _segment_sets(
+        self, reading: Snapshot, dataset: Dataset, scope: Scope
+    ) -> CustomerSegmentSets | None:
+        """Read every customer's segment ids, for a full read that leaves them out."""
+        if dataset.name not in SETS_LOOKED_UP:
+            return None
+        sql, params = segment_ids_query(self.dialect, scope)
+        packed = reading.table(sql, params, pa.schema([("packed", pa.string())]))
+        return CustomerSegmentSets.from_packed(packed.column(0))
+
     def _emptied(self, dataset: Dataset, scope: Scope, written: set[Partition]) -> set[Partition]:
         """Return the partitions in scope that got no rows (their files must go)."""
         if scope is None:
@@ -293,10 +309,23 @@ def _lookup_scope(scope: Scope, merges: dict[Partition, list[str]]) -> Scope:
     return dict.fromkeys({*scope, *(ws for ws, _ in merges)})
 
 
+def _marker(root: Path) -> dict[str, Any]:
+    try:
+        content = json.loads((root / MARKER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return content if isinstance(content, dict) else {}
+
+
+def store_format(root: Path) -> int | None:
+    """Return the layout version of the analytics store under `root` (None: never built)."""
+    version = _marker(root).get("format")
+    return version if isinstance(version, int) else None
+
+
 def last_rebuild(root: Path) -> datetime | None:
     """Return when the analytics store under `root` was last rebuilt, if ever."""
     try:
-        content = json.loads((root / MARKER_NAME).read_text(encoding="utf-8"))
-        return datetime.fromisoformat(content["rebuilt_at"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return datetime.fromisoformat(_marker(root)["rebuilt_at"])
+    except (KeyError, TypeError, ValueError):
         return None

@@ -67,6 +67,9 @@ FEEDBACK = Dataset(
             ("org_unit_id", pa.string()),
             ("org_unit_path", pa.string()),
             ("customer_id", pa.string()),
+            # The customer's segments when the row was exported: touchpoints.analytics
+            # .segment_sets (null without customer or segment).
+            ("segment_set", pa.int64()),
             ("survey_id", pa.string()),
             ("language", pa.string()),
             ("nps", pa.int8()),
@@ -116,6 +119,8 @@ CUSTOMERS = Dataset(
             ("first_seen_at", UTC_TIME),
             ("created_at", UTC_TIME),
             ("segments", pa.list_(pa.string())),
+            # The id of the customer's set of segments, as on its feedback rows.
+            ("segment_set", pa.int64()),
             # The customer's attributes as a JSON object (text), e.g. {"tier": "gold"}.
             ("attributes", pa.string()),
         ]

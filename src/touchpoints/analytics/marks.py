@@ -10,7 +10,9 @@ A write leaves marks of two kinds (touchpoints.analytics.changes):
   unpartitioned datasets, or `*` for every month of the workspace (a touchpoint moved to
   another stage changes the denormalised stage of all its feedback). Changes to the other
   tables leave partition marks. A survey response linked to an item (or relinked, or
-  deleted) row-marks the item (both items when it moves), since it sets the item's survey.
+  deleted) row-marks the item (both items when it moves), since it sets the item's survey. A
+  customer added to or removed from a segment row-marks every feedback item of the customer,
+  since each item carries its customer's segment set (touchpoints.analytics.segment_sets).
 
 Row marks are capped: a statement that changes more than `ROW_MARK_CAP` rows, or a write
 while the row-mark log already holds `ROW_MARK_CAP` marks (measured as the span of their ids,
@@ -59,6 +61,11 @@ class Mark:
     # empty was being created, and nothing can point at it yet.
     unless_old: str = ""
     row_id: str | None = None
+    # One changed row marks many linked rows (a customer's items): the cap counts them all.
+    fans_out: bool = False
+    # What a statement above the cap marks instead (PostgreSQL), when finding the partitions
+    # of every linked row would cost more than rewriting them all.
+    bulk: Mark | None = None
 
     def changed(self, old: str, new: str, *, distinct: str) -> str:
         """Return the SQL condition under which an update makes this partition stale."""
@@ -92,6 +99,26 @@ _NEW_UNIT = "{old}.path = ''"
 
 
 _BY_MONTH = "{row}.occurred_at"
+# The items of a customer whose segments changed: found by (workspace, customer), the index
+# feedback items have, through the customer's workspace.
+CUSTOMER_ITEMS = Mark(
+    "feedback",
+    "f.workspace_id",
+    occurred="f.occurred_at",
+    source="customers c JOIN feedback_items f "
+    "ON f.workspace_id = c.workspace_id AND f.customer_id = c.id",
+    link="c.id = {row}.customer_id",
+    row_id="f.id",
+    fans_out=True,
+    # Deleting a big segment: every month of the workspace, without joining to the items.
+    bulk=Mark(
+        "feedback",
+        "c.workspace_id",
+        fixed=EVERY_MONTH,
+        source="customers c",
+        link="c.id = {row}.customer_id",
+    ),
+)
 SOURCES: dict[str, tuple[Mark, ...]] = {
     "feedback_items": (
         Mark("feedback", "{row}.workspace_id", occurred=_BY_MONTH, row_id="{row}.id"),
@@ -108,6 +135,7 @@ SOURCES: dict[str, tuple[Mark, ...]] = {
             source="customers c",
             link="c.id = {row}.customer_id",
         ),
+        CUSTOMER_ITEMS,
     ),
     "segments": (_row("customers", "all", when_changed=("name",)),),
     "touchpoints": (
@@ -150,6 +178,16 @@ EVENTS = ("insert", "update", "delete")
 ROW_MARKED = frozenset(
     mark.dataset for marks in SOURCES.values() for mark in marks if mark.row_id is not None
 )
+
+
+def marking_rules(*, segment_sets: bool = True) -> dict[str, tuple[Mark, ...]]:
+    """Return the marking rules; without `segment_sets`, those before revision 0009."""
+    if segment_sets:
+        return SOURCES
+    return {
+        table: tuple(m for m in marks if m is not CUSTOMER_ITEMS)
+        for table, marks in SOURCES.items()
+    }
 
 
 def source_tables() -> list[str]:

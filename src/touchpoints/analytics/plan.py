@@ -2,7 +2,9 @@
 
 Everything here is narwhals, so DuckDB and Spark run the very same plan. Group keys come out
 as columns `k0`, `k1` (dimensions), `kp` (the period's engine key: a UTC day, or the month
-string that partitions the files) and `ks` (the weighting stratum).
+string that partitions the files) and `ks` (the weighting stratum). Customer attributes are
+joined from the customers file; segments are not when a metric can be grouped through the
+segment sets on the feedback rows (touchpoints.analytics.segment_groups).
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from touchpoints.analytics.definitions import MetricDefinition
 from touchpoints.analytics.dimensions import Dimension, DimensionFilter
 from touchpoints.analytics.engine import Engine
 from touchpoints.analytics.layout import CUSTOMERS, FEEDBACK
+from touchpoints.analytics.segment_groups import (
+    SET_COLUMN,
+    SetGrouping,
+    segment_names,
+    set_grouping,
+)
 
 __all__ = ["Plan", "group_statistics", "keyed_feedback", "window_bounds"]
 
@@ -77,6 +85,19 @@ def keyed_feedback(
         return None
     # A count with no group keys reads no column; engines still need one to select.
     keep = keep or ["feedback_item_id"]
+    feedback = _filtered(plan, feedback, conditions, keep, None)
+    feedback = _join_customers(engine, root, workspace_id, plan, feedback)
+    return _with_keys(plan, feedback).select(*plan.key_columns, *keep)
+
+
+def _filtered(
+    plan: Plan,
+    feedback: LazyFrame,
+    conditions: list[nw.Expr],
+    keep: list[str],
+    sets: SetGrouping | None,
+) -> LazyFrame:
+    """Filter feedback on its own columns and keep the columns the keys and `keep` need."""
     conditions = conditions + window_bounds(plan.date_from, plan.date_to)
     if plan.scope is not None:
         conditions.append(nw.col("org_unit_path").str.starts_with(plan.scope))
@@ -84,21 +105,39 @@ def keyed_feedback(
         conditions += _feedback_condition(condition)
     if conditions:
         feedback = feedback.filter(*conditions)
-    customer_keys = _customer_keys(plan)
-    needed = {"customer_id"} if customer_keys or _customer_filters(plan) else set()
+    needed = {"customer_id"} if _customer_keys(plan) or _customer_filters(plan) else set()
+    needed = {SET_COLUMN} if sets is not None else needed
     needed |= {d.column for d in _all_dimensions(plan) if d.column}
     needed |= {"org_unit_path"} if _needs_tree(plan) else set()
     needed |= {"occurred_at"} if plan.period in ("day", "week") else set()
     needed |= {"month"} if plan.period in ("month", "quarter") else set()
-    feedback = feedback.select(*sorted(needed | set(keep)))
-    feedback = _join_customers(engine, root, workspace_id, plan, feedback)
-    return _with_keys(plan, feedback).select(*plan.key_columns, *keep)
+    return feedback.select(*sorted(needed | set(keep)))
 
 
 def group_statistics(
     engine: Engine, root: Path, workspace_id: str, plan: Plan, metric: MetricDefinition
 ) -> pa.Table | None:
     """Return each group's sufficient statistics for the metric; None when no files exist."""
+    feedback = engine.scan(root, FEEDBACK, workspace_id)
+    if feedback is None:
+        return None
+    sets = set_grouping(_named_dimensions(plan), plan.filters, plan.key_columns, metric)
+    names = None
+    if sets is not None and SET_COLUMN in feedback.columns:
+        names = segment_names(engine, root, workspace_id)
+    if sets is not None and names is not None:
+        return engine.collect(_statistics_by_set(plan, metric, feedback, sets, names))
+    return joined_statistics(engine, root, workspace_id, plan, metric)
+
+
+def joined_statistics(
+    engine: Engine, root: Path, workspace_id: str, plan: Plan, metric: MetricDefinition
+) -> pa.Table | None:
+    """Return each group's statistics with every answer joined to its customer's keys.
+
+    What group_statistics does for customer attributes; for segments it gives the same
+    numbers as grouping through segment sets (the tests compare both).
+    """
     columns = sorted(_metric_columns(metric))
     frame = keyed_feedback(engine, root, workspace_id, plan, metric.row_filter(), columns)
     if frame is None:
@@ -109,6 +148,22 @@ def group_statistics(
     else:
         grouped = frame.select(**aggregations)
     return engine.collect(grouped)
+
+
+def _statistics_by_set(
+    plan: Plan,
+    metric: MetricDefinition,
+    feedback: LazyFrame,
+    sets: SetGrouping,
+    names: LazyFrame,
+) -> LazyFrame:
+    """Aggregate by (other keys, segment set), then add up by segment through the sets."""
+    columns = sorted(_metric_columns(metric))
+    frame = _filtered(plan, feedback, metric.row_filter(), columns, sets)
+    frame = _with_keys(plan, frame, skip=set(sets.keys))
+    aggregations = metric.aggregations()
+    partial = frame.group_by(*sets.partial_keys).agg(**aggregations)
+    return sets.regroup(partial, names, list(aggregations))
 
 
 def _metric_columns(metric: MetricDefinition) -> set[str]:
@@ -122,6 +177,12 @@ def _metric_columns(metric: MetricDefinition) -> set[str]:
 
 def _all_dimensions(plan: Plan) -> list[Dimension]:
     return [*plan.dimensions, *([plan.stratum] if plan.stratum else [])]
+
+
+def _named_dimensions(plan: Plan) -> list[tuple[str, Dimension]]:
+    """Return each dimension (and the stratum) with the name of its group-key column."""
+    named = [(f"k{index}", d) for index, d in enumerate(plan.dimensions)]
+    return named + ([(STRATUM_KEY, plan.stratum)] if plan.stratum is not None else [])
 
 
 def _needs_tree(plan: Plan) -> bool:
@@ -194,11 +255,11 @@ def _customer_column(plan: Plan, dimension: Dimension) -> str:
     return f"c{_customer_keys(plan).index(dimension)}"
 
 
-def _with_keys(plan: Plan, feedback: LazyFrame) -> LazyFrame:
-    """Add the key columns k0, k1, kp and ks."""
-    named = [(f"k{index}", d) for index, d in enumerate(plan.dimensions)]
-    if plan.stratum is not None:
-        named.append((STRATUM_KEY, plan.stratum))
+def _with_keys(
+    plan: Plan, feedback: LazyFrame, skip: frozenset[str] | set[str] = frozenset()
+) -> LazyFrame:
+    """Add the key columns k0, k1, kp and ks (but those in `skip`)."""
+    named = [(name, d) for name, d in _named_dimensions(plan) if name not in skip]
     keys: dict[str, nw.Expr] = {}
     for name, dimension in named:
         if dimension.source == "column":

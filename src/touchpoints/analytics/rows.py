@@ -2,8 +2,9 @@
 
 Times become `timestamp[us, UTC]`, JSON lists become `list<string>` (a regular expression
 finds the plain `["a", "b"]` texts that need no JSON parser; anything else, escapes
-included, goes through `json.loads`), and the derived columns are filled: the UTC month, and
-the stage, journey and org-unit path looked up by id in small tables.
+included, goes through `json.loads`), segment ids become their set's id, and the derived
+columns are filled: the UTC month, the stage, journey and org-unit path looked up by id in
+small tables, and a feedback row's segment set looked up by its customer in a full read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from touchpoints.analytics.layout import Dataset
+from touchpoints.analytics.segment_sets import CustomerSegmentSets, segment_set_column
 from touchpoints.analytics.sources import DERIVED, NAME_SEPARATOR
 
 TEXT_LIST = pa.list_(pa.string())
@@ -70,6 +72,8 @@ def utc_months(times: pa.Array) -> pa.Array:
 
 
 def _convert(name: str, column: pa.Array, target: pa.DataType) -> pa.Array:
+    if name == "segment_set":
+        return segment_set_column(column.cast(pa.string()))
     if pa.types.is_list(target):
         return json_text_lists(column) if name in JSON_LISTS else separated_lists(column)
     if pa.types.is_timestamp(target) and pa.types.is_string(column.type):
@@ -77,12 +81,24 @@ def _convert(name: str, column: pa.Array, target: pa.DataType) -> pa.Array:
     return column if column.type == target else column.cast(target)
 
 
-def to_layout(raw: pa.RecordBatch, dataset: Dataset, lookups: dict[str, Lookup]) -> pa.RecordBatch:
-    """Convert a raw batch to the dataset's layout, filling its derived columns."""
+def to_layout(
+    raw: pa.RecordBatch,
+    dataset: Dataset,
+    lookups: dict[str, Lookup],
+    segment_sets: CustomerSegmentSets | None = None,
+) -> pa.RecordBatch:
+    """Convert a raw batch to the dataset's layout, filling its derived columns.
+
+    With `segment_sets`, rows that came without segment ids (a full read) get their
+    customer's set from it.
+    """
     columns: dict[str, pa.Array] = {
         name: _convert(name, raw.column(name), dataset.schema.field(name).type)
         for name in raw.schema.names
     }
+    if segment_sets is not None and "segment_set" in columns:
+        looked_up = segment_sets.of(columns["customer_id"])
+        columns["segment_set"] = pc.coalesce(columns["segment_set"], looked_up)
     derived = DERIVED.get(dataset.name, ())
     if "month" in derived:
         columns["month"] = utc_months(columns["occurred_at"])

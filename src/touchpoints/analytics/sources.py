@@ -4,7 +4,11 @@ The store does the part only it can do cheaply (filtering, the survey-response j
 segment names) and sends lean rows; Arrow adds the rest in bulk (touchpoints.analytics.rows):
 the month, and the denormalised stage, journey and org-unit path, looked up in small tables
 read in the same snapshot. Raw forms: times are PostgreSQL epoch microseconds or SQLite's UTC
-text, JSON lists are JSON text, segment names are joined with the unit separator (U+001F).
+text, JSON lists are JSON text, segment names are joined with the unit separator (U+001F), and
+so are segment ids, which Arrow turns into the segment set (touchpoints.analytics.segment_sets).
+A full read of feedback leaves the segment ids out (the customer's set is looked up in Arrow:
+one look-up of every customer's ids instead of a subquery per row); a read by id selects them
+per row.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ DERIVED: dict[str, tuple[str, ...]] = {
     EVENTS.name: ("month", "org_unit_path"),
     CUSTOMERS.name: ("org_unit_path",),
 }
+# Columns the store sends in another type than the layout's: segment ids as text.
+RAW_TYPES: dict[str, pa.DataType] = {"segment_set": pa.string()}
+# Datasets whose full read leaves the segment ids out: looked up by customer in Arrow.
+SETS_LOOKED_UP = frozenset({FEEDBACK.name})
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,16 @@ class Dialect:
         if self.postgres:
             return f"string_agg({name}, chr(31) ORDER BY {order})"
         return f"group_concat({name}, char(31))"  # fed in order by the subquery below
+
+    def joined(self, text: str, separator: int = 31) -> str:
+        """Return an aggregate joining texts with a control character, in any order."""
+        if self.postgres:
+            return f"string_agg({text}, chr({separator}))"
+        return f"group_concat({text}, char({separator}))"
+
+    def ids(self, column: str) -> str:
+        """Return an aggregate joining ids with the separator, in any order."""
+        return self.joined(column)
 
     def bound(self, moment: datetime) -> Any:
         """Return a time parameter compared with stored times."""
@@ -127,10 +145,22 @@ class Filter:
         return f" WHERE {alias}.id IN (SELECT value FROM json_each({self.dialect.placeholder}))"
 
 
+def _segment_ids(d: Dialect, where: Filter) -> str:
+    """Return the customer's segment ids per row when reading by id; null in a full read."""
+    if where.ids is None:  # filled from the customer look-up (touchpoints.analytics.rows)
+        return "NULL::text" if d.postgres else "NULL"
+    # One primary-key range per row: (customer_id, segment_id) is the table's key.
+    return (
+        f"(SELECT {d.ids('cs.segment_id')} FROM customer_segments cs "
+        "WHERE cs.customer_id = f.customer_id)"
+    )
+
+
 def _feedback(d: Dialect, where: Filter) -> str:
     return (
         f"SELECT f.id, f.workspace_id, {d.time('f.occurred_at')}, f.solicited, f.source, "
-        "f.channel, f.touchpoint_id, f.org_unit_id, f.customer_id, r.survey_id, f.language, "
+        "f.channel, f.touchpoint_id, f.org_unit_id, f.customer_id, "
+        f"{_segment_ids(d, where)}, r.survey_id, f.language, "
         f"f.nps, f.csat, f.ces, f.rating, f.rating_scale, f.sentiment, {d.json_text('f.topics')} "
         # A response links to at most one item (a unique index says so): no duplicate rows.
         "FROM feedback_items f LEFT JOIN survey_responses r ON r.feedback_item_id = f.id"
@@ -148,18 +178,18 @@ def _events(d: Dialect, where: Filter) -> str:
 
 def _customers(d: Dialect, where: Filter) -> str:
     memberships = (
-        "SELECT cs.customer_id, sg.name FROM customer_segments cs "
+        "SELECT cs.customer_id, cs.segment_id, sg.name FROM customer_segments cs "
         "JOIN segments sg ON sg.id = cs.segment_id" + where.workspaces("sg")
     )
     # SQLite's group_concat takes no ORDER BY (before 3.44): feed it sorted rows instead.
     order = "" if d.postgres else " ORDER BY cs.customer_id, sg.name"
     names = (
-        f"SELECT m.customer_id, {d.names('m.name', 'm.name')} AS names "
-        f"FROM ({memberships}{order}) m GROUP BY m.customer_id"
+        f"SELECT m.customer_id, {d.names('m.name', 'm.name')} AS names, "
+        f"{d.ids('m.segment_id')} AS ids FROM ({memberships}{order}) m GROUP BY m.customer_id"
     )
     return (
         f"SELECT c.id, c.workspace_id, c.org_unit_id, {d.time('c.first_seen_at')}, "
-        f"{d.time('c.created_at')}, coalesce(n.names, ''), {d.json_text('c.attributes')} "
+        f"{d.time('c.created_at')}, coalesce(n.names, ''), n.ids, {d.json_text('c.attributes')} "
         f"FROM customers c LEFT JOIN ({names}) n ON n.customer_id = c.id" + where.workspaces("c")
     )
 
@@ -197,12 +227,20 @@ LOOKUPS: dict[str, tuple[tuple[str, ...], str, str]] = {
         "tp",
     ),
 }
+# Packing the customers' segment ids: customer and ids joined with U+001E, customers U+001D.
+PAIR_SEPARATOR, CUSTOMER_SEPARATOR = "\x1e", "\x1d"
 
 
 def raw_schema(dataset: Dataset) -> pa.Schema:
     """Return the schema of what a dataset's query returns: the layout less derived columns."""
     derived = DERIVED.get(dataset.name, ())
-    return pa.schema([field for field in dataset.schema if field.name not in derived])
+    return pa.schema(
+        [
+            pa.field(field.name, RAW_TYPES.get(field.name, field.type))
+            for field in dataset.schema
+            if field.name not in derived
+        ]
+    )
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -241,3 +279,27 @@ def lookup_query(name: str, dialect: Dialect, scope: Scope) -> tuple[str, list[A
     _, sql, alias = LOOKUPS[name]
     where = Filter(dialect, scope)
     return sql + where.workspaces(alias), where.params
+
+
+def segment_ids_query(dialect: Dialect, scope: Scope) -> tuple[str, list[Any]]:
+    """Return the SELECT of every customer in a segment of the scope, with its segment ids.
+
+    A big workspace has hundreds of thousands of such customers: one row each would cost the
+    driver a loop turn per row, so the rows come packed, a few thousand customers per text
+    (grouped by the first two characters of their id), which Arrow splits
+    (touchpoints.analytics.segment_sets.CustomerSegmentSets.from_packed).
+    """
+    where = Filter(dialect, scope)
+    members = (
+        f"SELECT cs.customer_id, {dialect.ids('cs.segment_id')} AS ids "
+        "FROM customer_segments cs JOIN segments sg ON sg.id = cs.segment_id"
+        + where.workspaces("sg")
+        + " GROUP BY cs.customer_id"
+    )
+    pair = f"m.customer_id || {_char(dialect, PAIR_SEPARATOR)} || m.ids"
+    packed = dialect.joined(pair, ord(CUSTOMER_SEPARATOR))
+    return f"SELECT {packed} FROM ({members}) m GROUP BY substr(m.customer_id, 1, 2)", where.params
+
+
+def _char(dialect: Dialect, character: str) -> str:
+    return f"chr({ord(character)})" if dialect.postgres else f"char({ord(character)})"

@@ -34,10 +34,11 @@ from touchpoints.analytics.marks import (
     TRIGGER_PREFIX,
     UPDATE_OF,
     Mark,
+    marking_rules,
     table_events,
     trigger_name,
 )
-from touchpoints.analytics.triggers_postgres import postgres_statements
+from touchpoints.analytics.triggers_postgres import Rules, postgres_statements
 
 __all__ = [
     "install_change_tracking",
@@ -81,9 +82,10 @@ def _sqlite_mark(mark: Mark, row: str, condition: str, extra: str = "") -> str:
     )
     if extra:
         conditions.append(extra)
+    # DISTINCT: a source that fans out finds many rows of one partition.
     return (
         f"INSERT INTO {CHANGES_TABLE} (workspace_id, dataset, month, claimed) "
-        f"SELECT {workspace}, '{mark.dataset}', {_sqlite_month(mark, row)}, 0{source} "
+        f"SELECT DISTINCT {workspace}, '{mark.dataset}', {_sqlite_month(mark, row)}, 0{source} "
         f"WHERE {' AND '.join(conditions)};"
     )
 
@@ -95,7 +97,8 @@ def _sqlite_row_marks(mark: Mark, row: str, condition: str, cap: int) -> list[st
     # marks in the log: two primary-key look-ups instead of a count (SQLite optimises one
     # min() or max() per query, hence two).
     log = ROW_CHANGES_TABLE
-    reached = f"(SELECT max(id) FROM {log}) - (SELECT min(id) FROM {log}) + 1 >= {cap}"
+    span = f"(SELECT max(id) FROM {log}) - (SELECT min(id) FROM {log}) + 1"
+    reached = f"{span} >= {cap}"
     # A partition mark of the month (or of every month) already covers the row.
     every = f"'{EVERY_MONTH}'"
     covered = (
@@ -106,6 +109,8 @@ def _sqlite_row_marks(mark: Mark, row: str, condition: str, cap: int) -> list[st
     link = ""
     if mark.source is not None and mark.link is not None:  # the row marks a linked row
         source, link = f" FROM {mark.source}", mark.link.format(row=row)
+    if mark.fans_out:  # the cap counts every linked row this write would mark
+        reached = f"coalesce({span}, 0) + (SELECT count(*){source} WHERE {link}) > {cap}"
     conditions = " AND ".join(filter(None, [link, condition, covered]))
     workspace = mark.workspace.format(row=row)
     return [
@@ -146,11 +151,9 @@ def _sqlite_statements_for(mark: Mark, event: str, cap: int) -> list[str]:
     return _sqlite_row_marks(mark, row, "", cap) if rows else [_sqlite_mark(mark, row, "")]
 
 
-def _sqlite_trigger(table: str, event: str, cap: int) -> str:
+def _sqlite_trigger(table: str, event: str, cap: int, marks: tuple[Mark, ...]) -> str:
     statements = [
-        statement
-        for mark in SOURCES[table]
-        for statement in _sqlite_statements_for(mark, event, cap)
+        statement for mark in marks for statement in _sqlite_statements_for(mark, event, cap)
     ]
     columns = UPDATE_OF.get(table) if event == "update" else None
     what = f"UPDATE OF {', '.join(columns)}" if columns else event.upper()
@@ -160,24 +163,27 @@ def _sqlite_trigger(table: str, event: str, cap: int) -> str:
     )
 
 
-def sqlite_statements(row_cap: int = ROW_MARK_CAP) -> list[str]:
+def sqlite_statements(row_cap: int = ROW_MARK_CAP, rules: Rules = SOURCES) -> list[str]:
     """Return the DDL of every SQLite change trigger (partition marks only when `row_cap` is 0)."""
     return [
-        _sqlite_trigger(table, event, row_cap)
-        for table in SOURCES
+        _sqlite_trigger(table, event, row_cap, marks)
+        for table, marks in rules.items()
         for event in table_events(table)
-        if any(event == "update" or not mark.update_only for mark in SOURCES[table])
+        if any(event == "update" or not mark.update_only for mark in marks)
     ]
 
 
 # --- install / uninstall ------------------------------------------------------------------
 
 
-def install_change_tracking(connection: Connection, *, row_cap: int | None = None) -> None:
+def install_change_tracking(
+    connection: Connection, *, row_cap: int | None = None, segment_sets: bool = True
+) -> None:
     """Create (or replace) the change triggers on the store.
 
     `row_cap` defaults to ROW_MARK_CAP where the row-mark table exists and to 0 (partition
-    marks only) where it does not; tests pass a small cap to reach it quickly.
+    marks only) where it does not; tests pass a small cap to reach it quickly. Without
+    `segment_sets`, segment changes do not mark feedback (the rules before revision 0009).
     """
     dialect = connection.dialect.name
     statements = {"sqlite": sqlite_statements, "postgresql": postgres_statements}.get(dialect)
@@ -186,7 +192,7 @@ def install_change_tracking(connection: Connection, *, row_cap: int | None = Non
     if row_cap is None:
         row_cap = ROW_MARK_CAP if inspect(connection).has_table(ROW_CHANGES_TABLE) else 0
     uninstall_change_tracking(connection)
-    for statement in statements(row_cap):
+    for statement in statements(row_cap, marking_rules(segment_sets=segment_sets)):
         connection.exec_driver_sql(statement)
 
 

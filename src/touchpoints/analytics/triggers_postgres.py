@@ -9,6 +9,8 @@ a bigger statement writes partition marks only, as every other table does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from touchpoints.analytics.marks import (
     CHANGES_TABLE,
     EVERY_MONTH,
@@ -23,6 +25,8 @@ from touchpoints.analytics.marks import (
 
 # The rows of a statement, per event (deletes only have the old image).
 IMAGE = {"insert": "new_rows", "update": "new_rows", "delete": "old_rows"}
+# The marking rules triggers are built from: the marks of each source table.
+Rules = Mapping[str, tuple[Mark, ...]]
 
 
 def _select(mark: Mark, relation: str, row: str, condition: str, *, rows: bool) -> str:
@@ -95,24 +99,23 @@ def _row_marks(selects: list[str], cap: int) -> str:
     )
 
 
-def _branch(table: str, event: str, cap: int) -> str:
+def _branch(marks: tuple[Mark, ...], event: str, cap: int) -> str:
     """Return what the function does for one event (empty when the event marks nothing)."""
-    marks = SOURCES[table]
     by_row = [mark for mark in marks if mark.row_id is not None and cap > 0]
     whole = [mark for mark in marks if mark not in by_row]
     partitions = _partition_marks(_selects(whole, event))
     if not by_row:
         return partitions
-    bulk = _partition_marks(_selects(list(marks), event))
+    bulk = _partition_marks(_selects([mark.bulk or mark for mark in marks], event))
     rows = _row_marks(_selects(by_row, event, rows=True), cap)
     counted = f"(SELECT count(*) FROM (SELECT 1 FROM {IMAGE[event]} LIMIT {cap + 1}) s)"
     return f"IF {counted} > {cap} THEN {bulk} ELSE {partitions}{rows} END IF;"
 
 
-def _function(table: str, cap: int) -> str:
+def _function(table: str, marks: tuple[Mark, ...], cap: int) -> str:
     branches = []
     for event in table_events(table):
-        body = _branch(table, event, cap)
+        body = _branch(marks, event, cap)
         if body:
             branches.append(f"IF TG_OP = '{event.upper()}' THEN {body} END IF;")
     return (
@@ -135,14 +138,14 @@ def _trigger(table: str, event: str) -> str:
     )
 
 
-def postgres_statements(row_cap: int = ROW_MARK_CAP) -> list[str]:
+def postgres_statements(row_cap: int = ROW_MARK_CAP, rules: Rules = SOURCES) -> list[str]:
     """Return the DDL of every PostgreSQL change function and trigger (run after a drop)."""
     statements = []
-    for table in SOURCES:
-        statements.append(_function(table, row_cap))
+    for table, marks in rules.items():
+        statements.append(_function(table, marks, row_cap))
         statements += [
             _trigger(table, event)
             for event in table_events(table)
-            if _branch(table, event, row_cap)
+            if _branch(marks, event, row_cap)
         ]
     return statements

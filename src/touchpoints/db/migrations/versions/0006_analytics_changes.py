@@ -52,7 +52,8 @@ def upgrade() -> None:
         unique=True,
     )
     # Triggers are raw DDL (autogenerate does not see them), the same that create_all runs.
-    install_change_tracking(op.get_bind())
+    # The rules of this revision: segment changes did not mark feedback before 0009.
+    install_change_tracking(op.get_bind(), segment_sets=False)
 
 
 def downgrade() -> None:

@@ -39,7 +39,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_row_changes")),
     )
     # The row-mark table exists now, so the reinstalled triggers write row marks.
-    install_change_tracking(op.get_bind())
+    # The rules of this revision: segment changes did not mark feedback before 0009.
+    install_change_tracking(op.get_bind(), segment_sets=False)
 
 
 def downgrade() -> None:
@@ -51,4 +52,5 @@ def downgrade() -> None:
     )
     op.drop_table("analytics_row_changes")
     # Without the row-mark table the triggers go back to partition marks only.
-    install_change_tracking(op.get_bind())
+    # The rules of this revision: segment changes did not mark feedback before 0009.
+    install_change_tracking(op.get_bind(), segment_sets=False)
