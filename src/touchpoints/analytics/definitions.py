@@ -132,6 +132,8 @@ class MetricDefinition:
 
         Unweighted groups have one stratum of weight 1; weighted ones use Kish's n.
         """
+        if self.kind == "nps" and len(strata) == 1 and strata[0][0] == 1.0:
+            return self._scaled(_plain_nps(strata[0][1], confidence, nps_interval))
         n = int(sum(stats["n"] for weight, stats in strata if weight > 0))
         if self.kind == "count":
             return MetricValue(float(n), n)
@@ -335,3 +337,16 @@ def _describe(spec: MetricSpec) -> str:
 def statistics_of(row: Mapping[str, Any], names: Sequence[str]) -> Statistics:
     """Pick a group's sufficient statistics out of a result row (missing sums are 0)."""
     return {name: float(row[name] or 0) for name in names}
+
+
+def _plain_nps(stats: Statistics, confidence: float, nps_interval: str) -> MetricValue:
+    """NPS of one unweighted group: what `evaluate` gives, without the weighting arithmetic.
+
+    The common case (a dashboard's NPS by segment and month evaluates thousands of groups).
+    """
+    n = int(stats["n"])
+    if n == 0:
+        return MetricValue(None, n)
+    return nps_from_shares(
+        stats["promoters"] / n, stats["detractors"] / n, float(n), n, confidence, nps_interval
+    )

@@ -162,7 +162,7 @@ def period_label(period: str, start: date) -> str:
         year, week, _ = start.isocalendar()
         return f"{year}-W{week:02d}"
     if period == "month":
-        return f"{start:%Y-%m}"
+        return f"{start.year:04d}-{start.month:02d}"
     return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -153,8 +152,18 @@ def comparisons(
         rests = _rest_changes(query, metric, cells, keys, values)
     changed = _corrected(query, changes)
     versus = _corrected(query, rests)
+    # Built directly: dataclasses.replace costs more than the comparison (thousands of rows).
     return [
-        replace(row, change=change, versus_rest=rest)
+        MetricRow(
+            row.keys,
+            row.labels,
+            row.period,
+            row.period_label,
+            row.value,
+            row.suppressed,
+            change,
+            rest,
+        )
         for row, change, rest in zip(rows, changed, versus, strict=True)
     ]
 

@@ -13,22 +13,32 @@ sums are exact on every engine; a metric whose statistics were not sums would ke
 
 from __future__ import annotations
 
+import glob
+import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import narwhals as nw
+import pyarrow as pa
 
 from touchpoints.analytics.definitions import MetricDefinition
 from touchpoints.analytics.dimensions import Dimension, DimensionFilter
 from touchpoints.analytics.engine import Engine
-from touchpoints.analytics.layout import CUSTOMERS
+from touchpoints.analytics.layout import CUSTOMERS, dataset_glob
 
 __all__ = ["SET_COLUMN", "SetGrouping", "segment_names", "set_grouping"]
 
 LazyFrame = nw.LazyFrame[Any]
 SET_COLUMN = "segment_set"
 SEGMENT = "segment"
+# (root, workspace, customers files) -> the (set, segment) pairs, for the latest few stores.
+NAMES_KEPT = 32
+_NAMES: OrderedDict[tuple[Any, ...], pa.Table | None] = OrderedDict()
+_NAMES_LOCK = threading.Lock()
+_MISSING: Any = object()
 
 
 @dataclass(frozen=True)
@@ -86,8 +96,45 @@ def set_grouping(
 def segment_names(engine: Engine, root: Path, workspace_id: str) -> LazyFrame | None:
     """Return the distinct (segment set, segment name) pairs of the customers file.
 
-    None when there is no customers file, or it predates segment sets.
+    None when there is no customers file, or it predates segment sets. The pairs are read once
+    per version of the customers files (they change only when an export rewrites them) and
+    kept as a small Arrow table: every segment query of a dashboard reuses them.
     """
+    signature = _files_signature(root, workspace_id)
+    if not signature:
+        return None
+    key = (str(root), workspace_id, signature)
+    with _NAMES_LOCK:
+        cached = _NAMES.get(key, _MISSING)
+        if cached is not _MISSING:
+            _NAMES.move_to_end(key)
+    if cached is _MISSING:
+        frame = _names_frame(engine, root, workspace_id)
+        cached = None if frame is None else engine.collect(frame)
+        with _NAMES_LOCK:
+            _NAMES[key] = cached
+            while len(_NAMES) > NAMES_KEPT:
+                _NAMES.popitem(last=False)
+    return None if cached is None else engine.from_arrow(cast(pa.Table, cached))
+
+
+def _files_signature(root: Path, workspace_id: str) -> tuple[tuple[str, int, int, int], ...]:
+    """Name each customers file with its inode, size and change time.
+
+    A rewrite (a new file renamed into place, or one written over) gives a new key.
+    """
+    files = sorted(glob.glob(dataset_glob(root, CUSTOMERS, workspace_id)))
+    signature = []
+    for name in files:
+        try:
+            status = os.stat(name)
+        except FileNotFoundError:  # replaced while listed: the next look sees the new one
+            continue
+        signature.append((name, status.st_ino, status.st_size, status.st_mtime_ns))
+    return tuple(signature)
+
+
+def _names_frame(engine: Engine, root: Path, workspace_id: str) -> LazyFrame | None:
     customers = engine.scan(root, CUSTOMERS, workspace_id)
     if customers is None or SET_COLUMN not in customers.columns:
         return None
