@@ -39,13 +39,22 @@ def cells_of(table: pa.Table | None, plan: Plan, metric: MetricDefinition) -> Ce
     # Engines return groups in any order; a fixed order makes the float sums below identical.
     if plan.key_columns:
         table = table.sort_by([(name, "ascending") for name in plan.key_columns])
-    for row in table.to_pylist():
-        stats = statistics_of(row, names)
+    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    key_columns = [columns[f"k{index}"] for index in range(width)]
+    periods = columns[PERIOD_KEY] if plan.period else None
+    strata_keys = columns[STRATUM_KEY] if plan.stratum is not None else None
+    starts: dict[Any, date] = {}  # a month or day key comes back for every group
+    for position in range(table.num_rows):
+        stats = statistics_of({name: columns[name][position] for name in names}, names)
         if stats["n"] == 0:
             continue
-        keys = tuple(_text(row[f"k{index}"]) for index in range(width))
-        period = period_start(plan.period, row[PERIOD_KEY]) if plan.period else None
-        stratum = _text(row[STRATUM_KEY]) if plan.stratum is not None else None
+        keys = tuple(_text(column[position]) for column in key_columns)
+        period = None
+        if periods is not None:
+            raw = periods[position]
+            if (period := starts.get(raw)) is None:
+                period = starts[raw] = period_start(plan.period or "", raw)
+        stratum = _text(strata_keys[position]) if strata_keys is not None else None
         strata = cells[(keys, period)]
         strata[stratum] = _add(strata.get(stratum), stats)
     return cells
@@ -66,6 +75,8 @@ def weighted_strata(
 ) -> list[tuple[float, Statistics]]:
     """Return (weight, statistics) per stratum: target share over the stratum's sample share."""
     if targets is None:
+        if len(strata) == 1:  # the common case: nothing to pool
+            return [(1.0, next(iter(strata.values())))]
         total: Statistics | None = None
         for stats in strata.values():
             total = _add(total, stats)
@@ -141,7 +152,10 @@ def comparisons(
     """
     if metric.kind == "count" or query.compare == "none" or not rows:
         return rows
-    keys = sorted(cells, key=_order)
+    # The rows come in the cells' order (evaluate_cells): their keys, without sorting again.
+    keys = [(tuple(row.keys.values()), row.period) for row in rows]
+    if any(len(key[0]) != len(plan.dimensions) for key in keys):  # a dimension given twice
+        keys = sorted(cells, key=_order)
     values = {key: row.value for key, row in zip(keys, rows, strict=True)}
     changes: list[Change | None] = [None] * len(rows)
     rests: list[Change | None] = [None] * len(rows)
