@@ -44,7 +44,17 @@ from touchpoints.analytics.segment_sets import segment_set_id
 
 WORKSPACE = "bench"
 SEGMENTS, MONTHS, TOUCHPOINTS = 50, 24, 50
-HAND_SQL = """
+# NPS and its trinomial interval from the counts of each (segment, month): both hand SQLs.
+NPS_FROM_COUNTS = """
+SELECT segment, month, n, promoters, detractors,
+       100.0 * (promoters - detractors) / n AS nps,
+       100.0 * sqrt(greatest((promoters + detractors) / n
+                    - ((promoters - detractors) / n) ^ 2, 0) / n) AS se,
+       nps - 1.959963984540054 * se AS low, nps + 1.959963984540054 * se AS high
+FROM counts
+"""
+HAND_SQL = (
+    """
 WITH counts AS (
   SELECT s.segment, f.month, count(f.nps) AS n,
          count_if(f.nps >= 9) AS promoters, count_if(f.nps <= 6) AS detractors
@@ -54,14 +64,11 @@ WITH counts AS (
   WHERE f.nps IS NOT NULL
   GROUP BY ALL
 )
-SELECT segment, month, n, promoters, detractors,
-       100.0 * (promoters - detractors) / n AS nps,
-       100.0 * sqrt(greatest((promoters + detractors) / n
-                    - ((promoters - detractors) / n) ^ 2, 0) / n) AS se,
-       nps - 1.959963984540054 * se AS low, nps + 1.959963984540054 * se AS high
-FROM counts
 """
-HAND_SQL_SETS = """
+    + NPS_FROM_COUNTS
+)
+HAND_SQL_SETS = (
+    """
 WITH by_set AS (
   SELECT segment_set, month, count(nps) AS n,
          count_if(nps >= 9) AS promoters, count_if(nps <= 6) AS detractors
@@ -77,13 +84,9 @@ WITH by_set AS (
   FROM by_set b LEFT JOIN names s USING (segment_set)
   GROUP BY ALL
 )
-SELECT segment, month, n, promoters, detractors,
-       100.0 * (promoters - detractors) / n AS nps,
-       100.0 * sqrt(greatest((promoters + detractors) / n
-                    - ((promoters - detractors) / n) ^ 2, 0) / n) AS se,
-       nps - 1.959963984540054 * se AS low, nps + 1.959963984540054 * se AS high
-FROM counts
 """
+    + NPS_FROM_COUNTS
+)
 PG_SQL = """
 SELECT s.segment, f.month, count(f.nps), count(*) FILTER (WHERE f.nps >= 9),
        count(*) FILTER (WHERE f.nps <= 6)
