@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
@@ -60,3 +61,28 @@ def test_postgres_upgrade_from_empty_matches_models() -> None:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_feedback_items_keeps_no_index_of_the_workspace_alone(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    migrate.upgrade(engine)
+
+    def indexes_and_triggers() -> tuple[set[str], set[str]]:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT type, name FROM sqlite_master WHERE tbl_name = 'feedback_items'"
+            ).all()
+        return {n for t, n in rows if t == "index"}, {n for t, n in rows if t == "trigger"}
+
+    indexes, triggers = indexes_and_triggers()
+    assert "ix_feedback_items_workspace_id" not in indexes
+    assert "ix_feedback_items_workspace_occurred" in indexes  # the workspace leads these
+    assert {"feedback_search_insert", "analytics_mark_feedback_items_insert"} <= triggers
+    config = migrate.alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "7f1a8e3f13d3")  # back to the revision before
+    indexes_after, triggers_after = indexes_and_triggers()
+    assert "ix_feedback_items_workspace_id" in indexes_after
+    assert triggers_after == triggers
+    engine.dispose()
