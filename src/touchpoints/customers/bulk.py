@@ -35,7 +35,7 @@ def insert_customers(
 
     The caller has checked what `customers.service.create_customer` checks: the caller may
     write customers, the org units exist in their scope, and no identity is claimed already.
-    Row-level triggers fire for every row.
+    The change marks are left as the row triggers leave them (set-based on SQLite).
     """
     if not customers:
         return

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
+import os
+import time
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -26,8 +27,21 @@ def utcnow() -> datetime:
 
 
 def new_id() -> str:
-    """Return a new random identifier (UUID4 as 32 hex characters)."""
-    return uuid.uuid4().hex
+    """Return a new identifier: a UUID version 7 (RFC 9562) as 32 hex characters.
+
+    The first 48 bits are the Unix time in milliseconds, so ids made later sort later and a
+    primary-key index grows at its end instead of at random places (bulk imports write a
+    million rows at a time); the other 74 bits are random, as unguessable as ever.
+    """
+    random_bits = int.from_bytes(os.urandom(10), "big")
+    value = (
+        (time.time_ns() // 1_000_000) << 80
+        | 0x7 << 76  # version 7
+        | (random_bits >> 68) << 64  # 12 random bits
+        | 0b10 << 62  # the RFC's variant
+        | random_bits & ((1 << 62) - 1)  # 62 random bits
+    )
+    return f"{value:032x}"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -1,9 +1,10 @@
 """Store many checked feedback items at once: one executemany (SQLite) or COPY (PostgreSQL).
 
 For bulk imports: the caller has already validated every item, checked its links and made sure
-its (source, source_ref) is new. Each item is one row in one statement; row-level triggers (the
-SQLite full-text index, change tracking) fire for each row as they do for single inserts, the
-PostgreSQL search index is an expression index kept by the insert itself.
+its (source, source_ref) is new. Each item is one row in one statement. On SQLite the row
+triggers of the full-text index and the change tracking are lifted for the statement and their
+work done set-based after it (touchpoints.db.bulk_triggers); on PostgreSQL the change triggers
+are statement-level and the search index is an expression index kept by the insert itself.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import JSON, Dialect, Table, insert
+from sqlalchemy import JSON, Connection, Dialect, Table, insert
 from sqlalchemy.orm import Session
 
+from touchpoints.analytics.bulk_marks import handles_inserts, insert_trigger, mark_inserted_rows
 from touchpoints.db.base import new_id, utcnow
+from touchpoints.db.bulk_triggers import Replacement, set_based_triggers
 from touchpoints.feedback.models import FeedbackItem
+from touchpoints.feedback.search import SQLITE_INSERT_TRIGGER, index_inserted_rows
 
 FEEDBACK_TABLE = cast(Table, FeedbackItem.__table__)
 COLUMNS = tuple(column.name for column in FEEDBACK_TABLE.columns)
@@ -58,7 +62,22 @@ def _executemany(db_session: Session, table: Table, rows: Sequence[dict[str, Any
         for position, processor in processors:
             values[position] = processor(values[position])
         parameters.append(tuple(values))
-    connection.exec_driver_sql(statement, parameters)
+    with set_based_triggers(connection, table.name, _replacements(table.name), len(rows)):
+        connection.exec_driver_sql(statement, parameters)
+
+
+def _replacements(table: str) -> dict[str, Replacement]:
+    """Return the set-based replacements of the table's insert triggers (search, marks)."""
+    found: dict[str, Replacement] = {}
+    if table == FEEDBACK_TABLE.name:
+        found[SQLITE_INSERT_TRIGGER] = index_inserted_rows
+    if handles_inserts(table):
+        found[insert_trigger(table)] = functools.partial(_mark, table)
+    return found
+
+
+def _mark(table: str, connection: Connection, trigger_sql: str, after_rowid: int) -> None:
+    mark_inserted_rows(connection, table, trigger_sql, after_rowid)
 
 
 @functools.lru_cache(maxsize=64)

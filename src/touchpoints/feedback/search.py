@@ -57,6 +57,7 @@ SQLITE_STATEMENTS = (
     f"INSERT INTO {SEARCH_TABLE}(rowid, title, text) VALUES (new.rowid, new.title, new.text); "
     "END",
 )
+SQLITE_INSERT_TRIGGER = f"{SEARCH_TABLE}_insert"
 SQLITE_REBUILD = f"INSERT INTO {SEARCH_TABLE}({SEARCH_TABLE}) VALUES ('rebuild')"
 SQLITE_DROP = f"DROP TABLE IF EXISTS {SEARCH_TABLE}"
 POSTGRES_DOCUMENT = "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(text, ''))"
@@ -93,6 +94,19 @@ def install_search(connection: Connection) -> None:
     _create_index(connection)
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(SQLITE_REBUILD)
+
+
+def index_inserted_rows(connection: Connection, trigger_sql: str, after_rowid: int) -> None:
+    """Index the feedback items added after `after_rowid` in one statement (SQLite bulk inserts).
+
+    What the insert trigger (`trigger_sql`, lifted by touchpoints.db.bulk_triggers) does per
+    row, done for all of them at once.
+    """
+    connection.exec_driver_sql(
+        f"INSERT INTO {SEARCH_TABLE}(rowid, title, text) "
+        f"SELECT rowid, title, text FROM {FEEDBACK_TABLE} WHERE rowid > ?",
+        (after_rowid,),
+    )
 
 
 def uninstall_search(connection: Connection) -> None:
