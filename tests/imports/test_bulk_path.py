@@ -23,6 +23,7 @@ from touchpoints.auth.permissions import Principal, Role
 from touchpoints.customers.models import Customer, CustomerIdentity
 from touchpoints.feedback.models import FeedbackItem
 from touchpoints.feedback.service import list_feedback
+from touchpoints.imports import flows
 from touchpoints.imports.flows import ImportRequest, import_file
 from touchpoints.imports.models import ImportFormat, ImportKind, ImportRun, QuarantinedRow
 from touchpoints.imports.plan import CheckedRow, FeedbackPlan
@@ -161,6 +162,7 @@ def test_bulk_and_row_paths_store_and_report_the_same(
         return checked
 
     monkeypatch.setattr(FeedbackPlan, "check", counting)
+    monkeypatch.setattr(flows, "can_fork", lambda: False)  # count the checks in this process
     bulk_actor, bulk_ids = _setup(db_session, role)
     bulk_run = _import(db_session, bulk_actor, tmp_path / "bulk.csv", bulk_ids)
     monkeypatch.setattr(FeedbackPlan, "check", lambda plan, raw: None)
@@ -187,3 +189,22 @@ def test_bulk_imported_feedback_is_found_by_search(db_session: Session, tmp_path
         db_session=db_session, actor=actor, params=ListParams(limit=10), q="quoted comm"
     )
     assert total == 1 and found[0].text == "Quoted, with comma"
+
+
+def test_a_forked_reader_stores_and_reports_what_the_thread_reader_does(
+    db_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(flows, "can_fork", lambda: False)
+    thread_actor, thread_ids = _setup(db_session, Role.ADMIN)
+    thread_run = _import(db_session, thread_actor, tmp_path / "thread.csv", thread_ids)
+    monkeypatch.setattr(flows, "can_fork", lambda: True)
+    forked_actor, forked_ids = _setup(db_session, Role.ADMIN)
+    forked_run = _import(db_session, forked_actor, tmp_path / "forked.csv", forked_ids)
+
+    assert (forked_run.total, forked_run.imported, forked_run.quarantined) == (19, 7, 11)
+    assert _stored(db_session, forked_actor, forked_ids) == _stored(
+        db_session, thread_actor, thread_ids
+    )
+    assert _scrubbed(_quarantined(db_session, forked_run), forked_ids) == _scrubbed(
+        _quarantined(db_session, thread_run), thread_ids
+    )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from touchpoints.errors import InvalidInput
@@ -16,6 +17,18 @@ FALLBACK_PHONE_REGION = "US"
 PHONE_REGION_SETTING = "default_phone_region"
 MAX_VALUE_LENGTH = 320
 MAX_SOURCE_LENGTH = 64
+# An everyday ASCII address that email_validator accepts and would only lowercase the domain
+# of: a dot-atom local part of at most 64 characters; a domain of two or more labels of letters,
+# digits and single inner hyphens (no `--`, so no Punycode), ending in letters. Anything else
+# (quotes, Unicode, IP literals, reserved names) takes email_validator's full path.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?!-))*(?<!-)"
+PLAIN_EMAIL = re.compile(
+    rf"(?=.{{1,64}}@)({_ATEXT}+(?:\.{_ATEXT}+)*)@((?:{_LABEL}\.)+([A-Za-z]+))", re.ASCII
+)
+MAX_PLAIN_DOMAIN = 253
+MAX_PLAIN_EMAIL = 254
+MAX_LABEL = 63
 
 
 class IdentityKind(StrEnum):
@@ -37,11 +50,27 @@ class NormalizedIdentity:
 
 def normalize_email(value: str, *, field: str = "email") -> str:
     """Return the email stripped and lowercased, refusing one that is not a valid address."""
+    stripped = value.strip()
+    if _is_plain_email(stripped):
+        return stripped.lower()  # what email_validator's answer, lowercased, would be
     try:
-        checked = validate_email(value.strip(), check_deliverability=False)
+        checked = validate_email(stripped, check_deliverability=False)
     except EmailNotValidError as exc:
         raise InvalidInput(field, f"{value!r} is not a valid email address: {exc}") from exc
     return checked.normalized.lower()
+
+
+def _is_plain_email(value: str) -> bool:
+    """Tell whether an address is one PLAIN_EMAIL vouches for (about 1 µs, not 50)."""
+    match = PLAIN_EMAIL.fullmatch(value)
+    if match is None or len(value) > MAX_PLAIN_EMAIL:
+        return False
+    domain = match.group(2)
+    return (
+        len(domain) <= MAX_PLAIN_DOMAIN
+        and match.group(3).lower() not in SPECIAL_USE_DOMAIN_NAMES
+        and all(len(label) <= MAX_LABEL for label in domain.split("."))
+    )
 
 
 def normalize_phone(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -16,8 +14,10 @@ from touchpoints.imports.chunks import ChunkWriter
 from touchpoints.imports.formats import read_rows, resolve_mapping
 from touchpoints.imports.mapping import RowMapper
 from touchpoints.imports.models import ImportFormat, ImportKind, ImportRun
+from touchpoints.imports.packing import pack_chunk, unpack_chunk
 from touchpoints.imports.plan import CheckedRow, FeedbackPlan
 from touchpoints.imports.readers import ImportFile, RawRow
+from touchpoints.imports.reading import can_fork, read_ahead, read_ahead_forked
 from touchpoints.imports.rows import KIND_PERMISSION, RowResult, RowWriter
 from touchpoints.imports.schemas import ColumnMapping
 from touchpoints.imports.service import finish_run, record_results, start_run
@@ -28,7 +28,6 @@ DEFAULT_PAGE_CACHE = -2000  # SQLite's own default: 2,000 KiB
 Progress = Callable[[ImportRun], None]
 RowSource = Callable[[ImportFile, ImportFormat, ColumnMapping], Iterable[RawRow]]
 Checked = list[CheckedRow | None]
-Prepared = TypeVar("Prepared")
 
 
 @dataclass(frozen=True)
@@ -54,27 +53,6 @@ def chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
-
-
-def read_ahead(
-    batches: Iterator[list[RawRow]], prepare: Callable[[list[RawRow]], Prepared]
-) -> Iterator[tuple[list[RawRow], Prepared]]:
-    """Yield each chunk with its preparation, reading and preparing the next one meanwhile.
-
-    Reading and checking a chunk needs no database, so a second thread does it while the
-    caller stores the chunk before (the database drivers let go of Python's lock while the
-    database works). Exceptions of the reader reach the caller at the chunk they stopped.
-    """
-
-    def produce() -> tuple[list[RawRow], Prepared] | None:
-        batch = next(batches, None)
-        return None if batch is None else (batch, prepare(batch))
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader") as pool:
-        upcoming = pool.submit(produce)
-        while (ready := upcoming.result()) is not None:
-            upcoming = pool.submit(produce)
-            yield ready
 
 
 def chunk_store(
@@ -136,8 +114,14 @@ def import_file(
     )
     resume_after = run.last_line
     pending = (row for row in read(request.source, request.fmt, mapping) if row.line > resume_after)
+    # Checking feedback is Python work: a forked child does it on the other core, if it can.
+    batches = chunks(pending, chunk_rows)
+    if request.kind is ImportKind.FEEDBACK and can_fork():
+        ahead = read_ahead_forked(batches, store.check, pack_chunk, unpack_chunk)
+    else:
+        ahead = read_ahead(batches, store.check)
     try:
-        for chunk, checked in read_ahead(chunks(pending, chunk_rows), store.check):
+        for chunk, checked in ahead:
             sized_page_cache(db_session, IMPORT_PAGE_CACHE_KIB)
             results = store.store(chunk, checked)
             record_results(db_session=db_session, run=run, rows=chunk, results=results)
