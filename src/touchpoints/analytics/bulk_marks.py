@@ -23,6 +23,7 @@ from touchpoints.analytics.marks import (
     Mark,
     trigger_name,
 )
+from touchpoints.analytics.triggers import sqlite_month, sqlite_unclaimed
 
 # The cap an installed SQLite trigger was built with: `... + 1 >= 50000`.
 _INSTALLED_CAP = re.compile(r"\+ 1 >= (\d+)")
@@ -71,39 +72,24 @@ def _over_cap(connection: Connection, rows: str, cap: int, after_rowid: int) -> 
     return int(total) > cap
 
 
-def _month(mark: Mark) -> str:
-    if mark.occurred is None:
-        return f"'{mark.fixed}'"
-    # UTCDateTime keeps SQLite times as 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC.
-    return f"substr({mark.occurred.format(row='r')}, 1, 7)"
-
-
-def _unclaimed(mark: Mark, workspace: str, month: str, *, every: bool) -> str:
-    months = f"IN ({month}, '{EVERY_MONTH}')" if every else f"= {month}"
-    return (
-        f"EXISTS (SELECT 1 FROM {CHANGES_TABLE} m WHERE m.workspace_id = {workspace} "
-        f"AND m.dataset = '{mark.dataset}' AND m.month {months} AND m.claimed = 0)"
-    )
-
-
 def _partition_marks(mark: Mark, rows: str) -> str:
     workspace = mark.workspace.format(row="r")
-    covered = _unclaimed(mark, "p.w", "p.m", every=False)
     return (
         f"INSERT INTO {CHANGES_TABLE} (workspace_id, dataset, month, claimed) "
-        f"SELECT p.w, '{mark.dataset}', p.m, 0 FROM "
-        f"(SELECT DISTINCT {workspace} AS w, {_month(mark)} AS m FROM {rows} AS r) AS p "
-        f"WHERE NOT {covered}"
+        f"SELECT DISTINCT {workspace}, '{mark.dataset}', {sqlite_month(mark, 'r')}, 0 "
+        f"FROM {rows} AS r WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {CHANGES_TABLE} m WHERE {sqlite_unclaimed('m', mark, 'r')})"
     )
 
 
 def _row_marks(mark: Mark, rows: str) -> str:
     assert mark.row_id is not None
     workspace = mark.workspace.format(row="r")
-    month = _month(mark)
-    covered = _unclaimed(mark, workspace, month, every=True)
+    every = f"'{EVERY_MONTH}'"
+    covered = sqlite_unclaimed("m", mark, "r", months=every)
     return (
         f"INSERT INTO {ROW_CHANGES_TABLE} (workspace_id, dataset, month, row_id) "
-        f"SELECT {workspace}, '{mark.dataset}', {month}, {mark.row_id.format(row='r')} "
-        f"FROM {rows} AS r WHERE NOT {covered}"
+        f"SELECT {workspace}, '{mark.dataset}', {sqlite_month(mark, 'r')}, "
+        f"{mark.row_id.format(row='r')} FROM {rows} AS r "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {CHANGES_TABLE} m WHERE {covered})"
     )

@@ -51,17 +51,18 @@ __all__ = [
 # --- SQLite -------------------------------------------------------------------------------
 
 
-def _sqlite_month(mark: Mark, row: str) -> str:
+def sqlite_month(mark: Mark, row: str) -> str:
+    """Return the SQL of the month (`YYYY-MM`, or the fixed partition) a row marks on SQLite."""
     if mark.occurred is None:
         return f"'{mark.fixed}'"
     # UTCDateTime keeps SQLite times as 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC.
     return f"substr({mark.occurred.format(row=row)}, 1, 7)"
 
 
-def _sqlite_unclaimed(alias: str, mark: Mark, row: str, months: str = "") -> str:
+def sqlite_unclaimed(alias: str, mark: Mark, row: str, months: str = "") -> str:
     """Return the condition on `alias` that finds unclaimed marks of the row's partition."""
     workspace = mark.workspace.format(row=row)
-    month = _sqlite_month(mark, row)
+    month = sqlite_month(mark, row)
     month = f"IN ({month}, {months})" if months else f"= {month}"
     return (
         f"{alias}.workspace_id = {workspace} AND {alias}.dataset = '{mark.dataset}' "
@@ -78,14 +79,14 @@ def _sqlite_mark(mark: Mark, row: str, condition: str, extra: str = "") -> str:
         source = f" FROM {mark.source}"
         conditions.insert(0, mark.link.format(row=row))
     conditions.append(
-        f"NOT EXISTS (SELECT 1 FROM {CHANGES_TABLE} m WHERE {_sqlite_unclaimed('m', mark, row)})"
+        f"NOT EXISTS (SELECT 1 FROM {CHANGES_TABLE} m WHERE {sqlite_unclaimed('m', mark, row)})"
     )
     if extra:
         conditions.append(extra)
     # DISTINCT: a source that fans out finds many rows of one partition.
     return (
         f"INSERT INTO {CHANGES_TABLE} (workspace_id, dataset, month, claimed) "
-        f"SELECT DISTINCT {workspace}, '{mark.dataset}', {_sqlite_month(mark, row)}, 0{source} "
+        f"SELECT DISTINCT {workspace}, '{mark.dataset}', {sqlite_month(mark, row)}, 0{source} "
         f"WHERE {' AND '.join(conditions)};"
     )
 
@@ -103,7 +104,7 @@ def _sqlite_row_marks(mark: Mark, row: str, condition: str, cap: int) -> list[st
     every = f"'{EVERY_MONTH}'"
     covered = (
         f"NOT EXISTS (SELECT 1 FROM {CHANGES_TABLE} m "
-        f"WHERE {_sqlite_unclaimed('m', mark, row, months=every)})"
+        f"WHERE {sqlite_unclaimed('m', mark, row, months=every)})"
     )
     source = ""
     link = ""
@@ -116,7 +117,7 @@ def _sqlite_row_marks(mark: Mark, row: str, condition: str, cap: int) -> list[st
     return [
         _sqlite_mark(mark, row, condition, extra=reached),
         f"INSERT INTO {ROW_CHANGES_TABLE} (workspace_id, dataset, month, row_id) "
-        f"SELECT {workspace}, '{mark.dataset}', {_sqlite_month(mark, row)}, "
+        f"SELECT {workspace}, '{mark.dataset}', {sqlite_month(mark, row)}, "
         f"{mark.row_id.format(row=row)}{source} WHERE {conditions};",
     ]
 
@@ -124,9 +125,7 @@ def _sqlite_row_marks(mark: Mark, row: str, condition: str, cap: int) -> list[st
 def _sqlite_moved(mark: Mark) -> str:
     """Return the condition under which an update moved a row to another partition."""
     old, new = (mark.workspace.format(row=row) for row in ("OLD", "NEW"))
-    return (
-        f"({old} IS NOT {new} OR {_sqlite_month(mark, 'OLD')} IS NOT {_sqlite_month(mark, 'NEW')})"
-    )
+    return f"({old} IS NOT {new} OR {sqlite_month(mark, 'OLD')} IS NOT {sqlite_month(mark, 'NEW')})"
 
 
 def _sqlite_statements_for(mark: Mark, event: str, cap: int) -> list[str]:
